@@ -1,0 +1,86 @@
+"""What a controller asks of its radio, and what the radio gives back.
+
+The controller is sans-IO: it never touches the medium. It emits radio operations
+(:class:`RadioTx`, :class:`RadioRx`, :class:`RadioIdle`) that its driver carries out on
+the medium at the requested instants, and the driver feeds back :class:`RadioPacket`
+when a packet it synchronised to has ended, and calls ``radio_synced`` when the radio
+locked onto a preamble (the "address matched" moment of a real radio).
+
+One radio per controller: opening a receive window replaces any open one, and a
+transmission closes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from phy.types import Phy
+
+#: Access address of every advertising channel PDU (Vol 6 Part B 2.1.2).
+ADVERTISING_ACCESS_ADDRESS = 0x8E89BED6
+#: CRC initialisation value on the primary and secondary advertising channels.
+ADVERTISING_CRC_INIT = 0x555555
+
+
+@dataclass(frozen=True, slots=True)
+class RadioTx:
+    """Put a packet on the air at ``start_ns`` (>= now).
+
+    ``pdu`` is the link-layer PDU as it goes on air (header, payload and MIC if any),
+    without preamble, access address or CRC; ``crc`` is its 3 CRC octets in air order.
+    ``capture`` carries annotations for the air capture (for example the plaintext of
+    an encrypted PDU and its direction); the medium ignores it.
+    """
+
+    start_ns: int
+    channel: int
+    phy: Phy
+    access_address: int
+    pdu: bytes
+    crc: bytes
+    tx_power_dbm: float
+    capture: Any = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RadioRx:
+    """Listen: lock onto the first packet whose preamble starts in [start_ns, end_ns].
+
+    A packet locked onto is received whole even if it ends after ``end_ns``. For the
+    coded PHY either coding (S=2 or S=8) is accepted, as a real receiver does.
+    """
+
+    start_ns: int
+    end_ns: int
+    channel: int
+    phy: Phy
+    access_address: int
+
+
+@dataclass(frozen=True, slots=True)
+class RadioIdle:
+    """Close any open receive window now."""
+
+
+RadioOp = RadioTx | RadioRx | RadioIdle
+
+
+@dataclass(frozen=True, slots=True)
+class RadioPacket:
+    """A packet the radio received, delivered at its end instant.
+
+    ``pdu`` and ``crc`` are the bytes as received, with any bit errors the channel put
+    into them; ``bit_errors`` is how many (0 means the bytes are exactly those sent).
+    The link layer checks the CRC itself with its CRCInit.
+    """
+
+    start_ns: int
+    end_ns: int
+    channel: int
+    phy: Phy
+    access_address: int
+    pdu: bytes
+    crc: bytes
+    rssi_dbm: float
+    bit_errors: int = 0
