@@ -8,7 +8,7 @@ returning :class:`UnknownCommand` / :class:`UnknownEvent` for codes nobody regis
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from .codec import (
     HCI_LE_META_EVENT,

@@ -1,0 +1,323 @@
+"""The world driver: controllers over the medium, on the simulation kernel.
+
+Theory of operation
+-------------------
+Both the controller (``linklayer``) and the medium (``phy``) are sans-IO. This driver is
+the only place they meet, and it is deliberately thin:
+
+* a controller's radio operations become medium calls at their instants — a
+  :class:`~linklayer.radio.RadioTx` starts a transmission at ``start_ns`` (scheduled on the
+  kernel if in the future) and its end is scheduled at ``end_ns``; a
+  :class:`~linklayer.radio.RadioRx` opens a window; :class:`~linklayer.radio.RadioIdle`
+  closes it;
+* when a transmission starts, every radio the medium synchronised gets ``radio_synced``;
+  when it ends, every delivery becomes a :class:`~linklayer.radio.RadioPacket`;
+* each controller's ``get_timer()`` is kept scheduled as one kernel timer;
+* HCI packets from the controller go to the node's host sink (a host stack, a test, a
+  capture) after an optional HCI latency; packets from the host reach the controller
+  the same way.
+
+Air taps (captures, reports, statistics) see every transmission as it starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+from linklayer.radio import RadioIdle, RadioPacket, RadioRx, RadioTx
+from phy.medium import Delivery, Medium, Transmission
+
+from .kernel import Kernel, Timer
+
+if TYPE_CHECKING:
+    from linklayer.address import Address
+
+
+class ControllerLike(Protocol):
+    """The sans-IO controller interface the driver runs."""
+
+    def hci_from_host(self, h4_type: int, packet: bytes, now: int) -> None: ...
+
+    def radio_synced(self, now: int) -> None: ...
+
+    def radio_received(self, packet: RadioPacket, now: int) -> None: ...
+
+    def handle_timer(self, now: int) -> None: ...
+
+    def get_timer(self) -> int | None: ...
+
+    def take_hci(self) -> list[tuple[int, bytes]]: ...
+
+    def take_radio(self) -> list[RadioTx | RadioRx | RadioIdle]: ...
+
+
+HciSink = Callable[[int, int, bytes], None]  # (time ns, H4 type, packet)
+AirTap = Callable[[Transmission, RadioTx], None]
+
+
+@dataclass
+class NodeStats:
+    tx_packets: int = 0
+    rx_packets: int = 0
+    rx_crc_errors: int = 0
+    hci_to_host: int = 0
+    hci_from_host: int = 0
+
+
+class ControllerDriver:
+    """Runs one sans-IO controller on the kernel and the medium."""
+
+    def __init__(
+        self,
+        world: "World",
+        name: str,
+        radio_id: int,
+        controller: ControllerLike,
+        hci_latency_ns: int = 0,
+    ) -> None:
+        self.world = world
+        self.name = name
+        self.radio_id = radio_id
+        self.controller = controller
+        self.hci_latency_ns = hci_latency_ns
+        self.hci_sinks: list[HciSink] = []
+        self.hci_taps: list[HciSink] = []
+        self.stats = NodeStats()
+        self._timer: Timer | None = None
+        self._timer_at: int | None = None
+        self.powered = True
+
+    # -- host side ------------------------------------------------------------------
+    def send_hci(self, h4_type: int, packet: bytes) -> None:
+        """A packet from the host; reaches the controller after the HCI latency."""
+        kernel = self.world.kernel
+        now = kernel.now
+        for tap in self.hci_taps:
+            tap(now, h4_type, packet)
+        self.stats.hci_from_host += 1
+        if self.hci_latency_ns:
+            kernel.call_at(now + self.hci_latency_ns, lambda: self._deliver_hci(h4_type, packet))
+        else:
+            self._deliver_hci(h4_type, packet)
+
+    def _deliver_hci(self, h4_type: int, packet: bytes) -> None:
+        if not self.powered:
+            return
+        self.controller.hci_from_host(h4_type, packet, self.world.kernel.now)
+        self.service()
+
+    # -- servicing ------------------------------------------------------------------
+    def service(self) -> None:
+        """Carry out everything the controller produced, and re-arm its timer."""
+        kernel = self.world.kernel
+        now = kernel.now
+        c = self.controller
+        out = c.take_hci()
+        if out:
+            for h4_type, packet in out:
+                self.stats.hci_to_host += 1
+                for tap in self.hci_taps:
+                    tap(now, h4_type, packet)
+                if self.hci_latency_ns:
+                    kernel.call_at(now + self.hci_latency_ns, _bind_sinks(self, h4_type, packet))
+                else:
+                    for sink in self.hci_sinks:
+                        sink(now, h4_type, packet)
+        for op in c.take_radio():
+            if isinstance(op, RadioTx):
+                if op.start_ns <= now:
+                    self.world._start_tx(self, op)
+                else:
+                    kernel.call_at(op.start_ns, _bind_tx(self.world, self, op))
+            elif isinstance(op, RadioRx):
+                self.world.medium.open_window(
+                    self.radio_id, op.start_ns, op.end_ns, op.channel, op.phy, op.access_address
+                )
+            else:
+                self.world.medium.close_window(self.radio_id)
+        deadline = c.get_timer()
+        if deadline != self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._timer_at = deadline
+            if deadline is not None:
+                self._timer = kernel.call_at(max(deadline, now), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        if self.powered:
+            self.controller.handle_timer(self.world.kernel.now)
+            self.service()
+
+
+def _bind_tx(world: "World", driver: ControllerDriver, op: RadioTx) -> Callable[[], None]:
+    return lambda: world._start_tx(driver, op)
+
+
+def _bind_sinks(driver: ControllerDriver, h4_type: int, packet: bytes) -> Callable[[], None]:
+    def deliver() -> None:
+        now = driver.world.kernel.now
+        for sink in driver.hci_sinks:
+            sink(now, h4_type, packet)
+
+    return deliver
+
+
+class World:
+    """A kernel, a medium and the controllers on it."""
+
+    def __init__(self, kernel: Kernel, medium: Medium) -> None:
+        self.kernel = kernel
+        self.medium = medium
+        self.drivers: dict[str, ControllerDriver] = {}
+        self._by_radio: dict[int, ControllerDriver] = {}
+        self.air_taps: list[AirTap] = []
+        self.transmissions = 0
+
+    def add_controller(
+        self,
+        name: str,
+        controller: ControllerLike,
+        position: tuple[float, ...],
+        *,
+        hci_latency_ns: int = 0,
+        rx_gain_db: float = 0.0,
+    ) -> ControllerDriver:
+        if name in self.drivers:
+            raise ValueError(f"duplicate node name {name!r}")
+        radio_id = len(self._by_radio)
+        self.medium.add_radio(
+            radio_id,
+            position,  # type: ignore[arg-type]
+            rng=self.kernel.seeds.stream(f"node/{name}/medium"),
+            rx_gain_db=rx_gain_db,
+        )
+        driver = ControllerDriver(self, name, radio_id, controller, hci_latency_ns)
+        self.drivers[name] = driver
+        self._by_radio[radio_id] = driver
+        return driver
+
+    def set_powered(self, name: str, on: bool) -> None:
+        driver = self.drivers[name]
+        driver.powered = on
+        self.medium.set_enabled(driver.radio_id, on)
+
+    def run(self, until_ns: int) -> None:
+        self.kernel.run(until_ns)
+
+    # -- transmissions --------------------------------------------------------------
+    def _start_tx(self, driver: ControllerDriver, op: RadioTx) -> None:
+        now = self.kernel.now
+        if not driver.powered:
+            return
+        tx, synced = self.medium.start_transmission(
+            now, driver.radio_id, op.channel, op.phy, op.access_address, op.pdu, op.crc,
+            op.tx_power_dbm,
+        )
+        self.transmissions += 1
+        driver.stats.tx_packets += 1
+        for tap in self.air_taps:
+            tap(tx, op)
+        self.kernel.call_at(tx.end_ns, lambda: self._end_tx(tx))
+        for radio_id in synced:
+            rx_driver = self._by_radio[radio_id]
+            rx_driver.controller.radio_synced(now)
+            rx_driver.service()
+
+    def _end_tx(self, tx: Transmission) -> None:
+        now = self.kernel.now
+        deliveries: list[Delivery] = self.medium.end_transmission(now, tx)
+        for d in deliveries:
+            rx_driver = self._by_radio[d.radio_id]
+            if not rx_driver.powered:
+                continue
+            rx_driver.stats.rx_packets += 1
+            packet = RadioPacket(
+                start_ns=tx.start_ns,
+                end_ns=tx.end_ns,
+                channel=tx.channel,
+                phy=tx.phy,
+                access_address=tx.access_address,
+                pdu=d.pdu,
+                crc=d.crc,
+                rssi_dbm=d.rssi_dbm,
+                bit_errors=d.bit_errors,
+            )
+            rx_driver.controller.radio_received(packet, now)
+            rx_driver.service()
+
+
+@dataclass
+class HciRecorder:
+    """A test host: records every HCI packet a controller sends, with its instant."""
+
+    packets: list[tuple[int, int, bytes]] = field(default_factory=list)
+
+    def __call__(self, t_ns: int, h4_type: int, packet: bytes) -> None:
+        self.packets.append((t_ns, h4_type, packet))
+
+    def events(self) -> list[tuple[int, Any]]:
+        from linklayer.hci.registry import parse_event
+
+        return [(t, parse_event(p)) for t, h, p in self.packets if h == 4]
+
+
+def make_world(
+    seed: int = 0,
+    channel_model: str = "log_distance",
+    noise_floor_dbm: float = -100.0,
+    **model_params: Any,
+) -> World:
+    """A kernel and a medium seeded from ``seed``, with a named channel model."""
+    from phy.channel import make_channel_model
+
+    kernel = Kernel(seed)
+    model = make_channel_model(channel_model, **model_params)
+    medium = Medium(model, noise_floor_dbm=noise_floor_dbm, seed=kernel.seeds.derive("medium"))
+    return World(kernel, medium)
+
+
+def generated_address(world: World, name: str) -> "Address":
+    """A random static address drawn from the node's own stream (Vol 6 Part B 1.3.2.1)."""
+    from linklayer.address import Address
+
+    rng = world.kernel.seeds.stream(f"node/{name}/address")
+    raw = bytearray(rng.getrandbits(48).to_bytes(6, "little"))
+    raw[5] |= 0xC0  # the two most significant bits of a static address are 0b11
+    if raw[:5] == b"\xff" * 5 and raw[5] == 0xFF or raw[:5] == bytes(5) and raw[5] == 0xC0:
+        raw[0] ^= 0x01  # all ones / all zeros (random part) are not allowed
+    return Address(bytes(raw), True)
+
+
+def add_controller_node(
+    world: World,
+    name: str,
+    position: tuple[float, ...] = (0.0, 0.0),
+    *,
+    public_address: "Address | None" = None,
+    config: Any = None,
+    hci_latency_ns: int = 0,
+) -> ControllerDriver:
+    """A node with a simulated controller; its streams are named after the node."""
+    import dataclasses
+
+    from linklayer.controller import Controller, ControllerConfig
+
+    if public_address is None:
+        rng = world.kernel.seeds.stream(f"node/{name}/public-address")
+        public_address = _public_address(rng.getrandbits(24))
+    cfg = config if config is not None else ControllerConfig()
+    cfg = dataclasses.replace(cfg, public_address=public_address)
+    controller = Controller(cfg, world.kernel.seeds.stream(f"node/{name}/controller"))
+    return world.add_controller(name, controller, position, hci_latency_ns=hci_latency_ns)
+
+
+def _public_address(nap: int) -> "Address":
+    from linklayer.address import Address
+
+    # Company part 0xF0_0000 + node bits: a locally administered-looking test range.
+    value = (0xF0_00_00 << 24) | (nap & 0xFFFFFF)
+    return Address(value.to_bytes(6, "little"), False)

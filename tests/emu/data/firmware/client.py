@@ -1,0 +1,1 @@
+print("data_len = 20")

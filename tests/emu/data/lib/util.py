@@ -1,0 +1,1 @@
+"""A helper library for test firmware."""
