@@ -16,6 +16,7 @@ import random
 from typing import Callable
 
 import simpy
+from simpy.events import NORMAL
 
 from phy.units import MS, NS, S, SLOT_625US, UNIT_10MS, UNIT_1250US, US, ms, seconds, us
 
@@ -68,7 +69,7 @@ class Kernel:
 
     @property
     def now(self) -> int:
-        return int(self.env.now)
+        return self.env._now  # type: ignore[return-value]
 
     def call_at(self, t_ns: int, callback: Callable[[], None]) -> "Timer":
         """Run ``callback()`` at simulated instant ``t_ns``; returns a cancellable timer."""
@@ -76,8 +77,12 @@ class Kernel:
         if delay < 0:
             raise ValueError(f"cannot schedule at {t_ns} ns: now is {self.now} ns")
         timer = Timer(callback)
-        event = self.env.timeout(delay)
+        env = self.env
+        event = simpy.Event(env)
+        event._ok = True
+        event._value = None
         event.callbacks.append(timer.fire)
+        env.schedule(event, NORMAL, delay)
         return timer
 
     def call_later(self, delay_ns: int, callback: Callable[[], None]) -> "Timer":

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from linklayer.radio import RadioIdle, RadioPacket, RadioRx, RadioTx
 from phy.medium import Delivery, Medium, Transmission
 
-from .kernel import Kernel, Timer
+from .kernel import Kernel
 
 if TYPE_CHECKING:
     from linklayer.address import Address
@@ -43,6 +43,8 @@ class ControllerLike(Protocol):
 
     def radio_received(self, packet: RadioPacket, now: int) -> None: ...
 
+    def radio_lost(self, now: int) -> None: ...
+
     def handle_timer(self, now: int) -> None: ...
 
     def get_timer(self) -> int | None: ...
@@ -53,6 +55,8 @@ class ControllerLike(Protocol):
 
 
 HciSink = Callable[[int, int, bytes], None]  # (time ns, H4 type, packet)
+#: (time ns, "host->controller" | "controller->host", H4 type, packet)
+HciTap = Callable[[int, str, int, bytes], None]
 AirTap = Callable[[Transmission, RadioTx], None]
 
 
@@ -82,10 +86,10 @@ class ControllerDriver:
         self.controller = controller
         self.hci_latency_ns = hci_latency_ns
         self.hci_sinks: list[HciSink] = []
-        self.hci_taps: list[HciSink] = []
+        self.hci_taps: list[HciTap] = []
         self.stats = NodeStats()
-        self._timer: Timer | None = None
         self._timer_at: int | None = None
+        self._pending: set[int] = set()
         self.powered = True
 
     # -- host side ------------------------------------------------------------------
@@ -94,7 +98,7 @@ class ControllerDriver:
         kernel = self.world.kernel
         now = kernel.now
         for tap in self.hci_taps:
-            tap(now, h4_type, packet)
+            tap(now, "host->controller", h4_type, packet)
         self.stats.hci_from_host += 1
         if self.hci_latency_ns:
             kernel.call_at(now + self.hci_latency_ns, lambda: self._deliver_hci(h4_type, packet))
@@ -115,42 +119,50 @@ class ControllerDriver:
         c = self.controller
         out = c.take_hci()
         if out:
-            for h4_type, packet in out:
-                self.stats.hci_to_host += 1
-                for tap in self.hci_taps:
-                    tap(now, h4_type, packet)
-                if self.hci_latency_ns:
-                    kernel.call_at(now + self.hci_latency_ns, _bind_sinks(self, h4_type, packet))
+            self._deliver_to_host(out, now)
+        ops = c.take_radio()
+        if ops:
+            medium = self.world.medium
+            for op in ops:
+                if type(op) is RadioRx:
+                    medium.open_window(
+                        self.radio_id, op.start_ns, op.end_ns, op.channel, op.phy, op.access_address
+                    )
+                elif type(op) is RadioTx:
+                    if op.start_ns <= now:
+                        self.world._start_tx(self, op)
+                    else:
+                        kernel.call_at(op.start_ns, _bind_tx(self.world, self, op))
                 else:
-                    for sink in self.hci_sinks:
-                        sink(now, h4_type, packet)
-        for op in c.take_radio():
-            if isinstance(op, RadioTx):
-                if op.start_ns <= now:
-                    self.world._start_tx(self, op)
-                else:
-                    kernel.call_at(op.start_ns, _bind_tx(self.world, self, op))
-            elif isinstance(op, RadioRx):
-                self.world.medium.open_window(
-                    self.radio_id, op.start_ns, op.end_ns, op.channel, op.phy, op.access_address
-                )
-            else:
-                self.world.medium.close_window(self.radio_id)
+                    medium.close_window(self.radio_id)
+        # The controller's deadline often moves back and forth (a window end, then a
+        # packet end, then the window end again); a kernel event already pending for an
+        # instant is reused rather than cancelled and scheduled anew.
         deadline = c.get_timer()
-        if deadline != self._timer_at:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            self._timer_at = deadline
-            if deadline is not None:
-                self._timer = kernel.call_at(max(deadline, now), self._on_timer)
+        self._timer_at = deadline
+        if deadline is not None and deadline not in self._pending:
+            at = deadline if deadline > now else now
+            self._pending.add(at)
+            kernel.call_at(at, lambda: self._on_timer(at))
 
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
-        if self.powered:
-            self.controller.handle_timer(self.world.kernel.now)
-            self.service()
+    def _deliver_to_host(self, out: list[tuple[int, bytes]], now: int) -> None:
+        kernel = self.world.kernel
+        for h4_type, packet in out:
+            self.stats.hci_to_host += 1
+            for tap in self.hci_taps:
+                tap(now, "controller->host", h4_type, packet)
+            if self.hci_latency_ns:
+                kernel.call_at(now + self.hci_latency_ns, _bind_sinks(self, h4_type, packet))
+            else:
+                for sink in self.hci_sinks:
+                    sink(now, h4_type, packet)
+
+    def _on_timer(self, at: int) -> None:
+        self._pending.discard(at)
+        if self._timer_at is None or self._timer_at > at or not self.powered:
+            return  # superseded
+        self.controller.handle_timer(at)
+        self.service()
 
 
 def _bind_tx(world: "World", driver: ControllerDriver, op: RadioTx) -> Callable[[], None]:
@@ -176,6 +188,7 @@ class World:
         self._by_radio: dict[int, ControllerDriver] = {}
         self.air_taps: list[AirTap] = []
         self.transmissions = 0
+        self._injectors: dict[str, int] = {}
 
     def add_controller(
         self,
@@ -188,7 +201,7 @@ class World:
     ) -> ControllerDriver:
         if name in self.drivers:
             raise ValueError(f"duplicate node name {name!r}")
-        radio_id = len(self._by_radio)
+        radio_id = len(self._by_radio) + len(self._injectors)
         self.medium.add_radio(
             radio_id,
             position,  # type: ignore[arg-type]
@@ -199,6 +212,36 @@ class World:
         self.drivers[name] = driver
         self._by_radio[radio_id] = driver
         return driver
+
+    def add_injector(self, name: str, position: tuple[float, ...]) -> int:
+        """A transmitter with no controller, for raw bytes on the air; returns its radio id."""
+        radio_id = len(self._by_radio) + len(self._injectors)
+        self.medium.add_radio(
+            radio_id, position,  # type: ignore[arg-type]
+            rng=self.kernel.seeds.stream(f"injector/{name}/medium"),
+        )
+        self._injectors[name] = radio_id
+        return radio_id
+
+    def inject(self, radio_id: int, at_ns: int, op: RadioTx) -> None:
+        """Put ``op``'s bytes on the air from an injector at ``at_ns`` (CRC as given)."""
+
+        def start() -> None:
+            now = self.kernel.now
+            tx, synced = self.medium.start_transmission(
+                now, radio_id, op.channel, op.phy, op.access_address, op.pdu, op.crc, op.tx_power_dbm
+            )
+            self.transmissions += 1
+            for tap in self.air_taps:
+                tap(tx, op)
+            if synced:
+                self.kernel.call_at(tx.end_ns, lambda: self._end_tx(tx, synced))
+                for rid in synced:
+                    rx_driver = self._by_radio[rid]
+                    rx_driver.controller.radio_synced(now)
+                    rx_driver.service()
+
+        self.kernel.call_at(at_ns, start)
 
     def set_powered(self, name: str, on: bool) -> None:
         driver = self.drivers[name]
@@ -221,15 +264,28 @@ class World:
         driver.stats.tx_packets += 1
         for tap in self.air_taps:
             tap(tx, op)
-        self.kernel.call_at(tx.end_ns, lambda: self._end_tx(tx))
+        if not synced:
+            return  # nobody is receiving it: its end needs no event
+        self.kernel.call_at(tx.end_ns, lambda: self._end_tx(tx, synced))
         for radio_id in synced:
             rx_driver = self._by_radio[radio_id]
             rx_driver.controller.radio_synced(now)
             rx_driver.service()
 
-    def _end_tx(self, tx: Transmission) -> None:
+    def _end_tx(self, tx: Transmission, synced: list[int]) -> None:
         now = self.kernel.now
         deliveries: list[Delivery] = self.medium.end_transmission(now, tx)
+        if len(deliveries) != len(synced):
+            # Receivers that locked onto the packet but could not decode it (collision,
+            # aborted): their radio still knows the packet ended.
+            delivered = {d.radio_id for d in deliveries}
+            for radio_id in synced:
+                if radio_id not in delivered:
+                    lost = self._by_radio[radio_id]
+                    if lost.powered:
+                        lost.stats.rx_crc_errors += 1
+                        lost.controller.radio_lost(now)
+                        lost.service()
         for d in deliveries:
             rx_driver = self._by_radio[d.radio_id]
             if not rx_driver.powered:

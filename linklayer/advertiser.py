@@ -49,7 +49,7 @@ from .pdu import (
     decode_adv_pdu,
 )
 from .pdu_ext import ADI, AdvMode, AuxPhy, AuxPtr, ExtendedAdvPdu, PduDecodeError, PduFieldError
-from .radio import ADVERTISING_ACCESS_ADDRESS, RadioPacket, RadioRx, RadioTx
+from .radio import ADVERTISING_ACCESS_ADDRESS, AirInfo, RadioPacket, RadioRx, RadioTx
 from .scheduler import Priority, Radio
 
 #: advDelay upper bound (Vol 6 Part B 4.4.2.2.1).
@@ -66,6 +66,10 @@ AUX_GAP_NS = T_MAFS
 #: Largest data a set may hold (HCI_LE_Read_Maximum_Advertising_Data_Length).
 MAX_EXT_ADV_DATA = 1650
 _OFFSET_UNIT_NS = 30 * US
+#: Auxiliary PDU kinds, as the LE LL pseudo-header names them.
+AUX_ADV_IND_TYPE = 0
+AUX_CHAIN_IND_TYPE = 1
+AUX_SCAN_RSP_TYPE = 3
 
 
 class AdvEventKind(enum.Enum):
@@ -159,6 +163,7 @@ class Input(enum.Enum):
     TIMER = "timer"
     SYNCED = "synced"
     PACKET = "packet"
+    LOST = "lost"
 
 
 #: (state, input) pairs the advertiser acts on; any other pair is ignored and counted.
@@ -169,7 +174,7 @@ TRANSITIONS: frozenset[tuple[State, Input]] = frozenset(
         (State.AWAIT_REQUEST, Input.TIMER),
         (State.AWAIT_REQUEST, Input.SYNCED),
         (State.RECEIVING, Input.PACKET),
-        (State.RECEIVING, Input.TIMER),
+        (State.RECEIVING, Input.LOST),
         (State.RESPONDING, Input.TIMER),
     }
 )
@@ -184,6 +189,7 @@ class _Step:
     pdu: bytes
     listen: bool
     primary: bool
+    aux_type: int | None = None  # for the capture: 0 AUX_ADV_IND, 1 AUX_CHAIN_IND, 3 AUX_SCAN_RSP
 
 
 class Advertiser:
@@ -270,9 +276,9 @@ class Advertiser:
                 self._await_request(now)
             else:
                 self._advance(now)
-        elif self.state in (State.AWAIT_REQUEST, State.RECEIVING):
+        elif self.state is State.AWAIT_REQUEST:
             self.radio.idle(self)
-            self._advance(now)
+            self._advance(now, gap_done=True)
         elif self.state is State.RESPONDING:
             self._advance(now)
 
@@ -280,10 +286,12 @@ class Advertiser:
         if not self._accept(Input.SYNCED):
             return
         self.state = State.RECEIVING
-        # Longest request is CONNECT_IND (34 octets); a lost packet never arrives.
-        step = self._current
-        phy = step.phy if step is not None else Phy.LE_1M
-        self._deadline = now + airtime_ns(phy, 2 + 34) + 10 * US
+        self._deadline = None  # the packet ends in on_packet or on_lost
+
+    def on_lost(self, now: int) -> None:
+        """The request we locked onto could not be decoded: go on with the event."""
+        if self._accept(Input.LOST):
+            self._advance(now)
 
     def on_packet(self, packet: RadioPacket, now: int) -> None:
         if not self._accept(Input.PACKET):
@@ -427,8 +435,9 @@ class Advertiser:
         while rest:
             probe = ExtendedAdvPdu.aux_chain_ind(b"", adi=adi, aux_ptr=AuxPtr(0, 0))
             room = probe.max_adv_data()
-            pieces.append(rest[:room])
-            rest = rest[room:]
+            cut = ad_boundary(rest, room)
+            pieces.append(rest[:cut])
+            rest = rest[cut:]
         # Walk backwards so every AuxPtr knows where the next packet is.
         times = []
         t = start + airtime_ns(s.secondary_phy, len(first.to_bytes()) + (3 if pieces else 0)) + T_MAFS
@@ -472,7 +481,8 @@ class Advertiser:
             return ExtendedAdvPdu.aux_adv_ind(
                 s.adv_mode, adi, adv_a=adv_a, target_a=target, tx_power=tx_power, adv_data=data
             ), b""
-        return replace(base, adv_data=data[:room]), data[room:]
+        cut = ad_boundary(data, room)
+        return replace(base, adv_data=data[:cut]), data[cut:]
 
     def _send_next(self, now: int) -> None:
         if self._step_index >= len(self._steps):
@@ -489,15 +499,20 @@ class Advertiser:
         self._transmit(step, start)
 
     def _transmit(self, step: _Step, start: int) -> None:
+        """Send one PDU; a PDU that expects a request arms the T_IFS window with it."""
         self._current = step
         end = start + airtime_ns(step.phy, len(step.pdu))
         self.radio.transmit(
             self,
             RadioTx(start, step.channel, step.phy, ADVERTISING_ACCESS_ADDRESS, step.pdu,
-                    crc24_bytes(ADV_CRC_INIT, step.pdu), float(self.set.tx_power_dbm)),
+                    crc24_bytes(ADV_CRC_INIT, step.pdu), float(self.set.tx_power_dbm),
+                    None if step.aux_type is None else AirInfo(pdu_kind=1, aux_type=step.aux_type)),
             end,
         )
         self._tx_end = end
+        if step.listen:
+            self._await_request(start)
+            return
         self.state = State.TX
         self._deadline = end
 
@@ -508,13 +523,17 @@ class Advertiser:
         end = self._tx_end + T_IFS + T_IFS_TOLERANCE_NS
         self.radio.listen(self, RadioRx(start, end, step.channel, step.phy, ADVERTISING_ACCESS_ADDRESS))
         self.state = State.AWAIT_REQUEST
-        self._deadline = end
+        # Nothing synced by the end of the window: the next PDU follows after the retune gap.
+        self._deadline = end + self._step_gap()
 
-    def _advance(self, now: int) -> None:
+    def _step_gap(self) -> int:
+        return CHANNEL_STEP_GAP_NS if self.set.legacy else 0
+
+    def _advance(self, now: int, gap_done: bool = False) -> None:
         if self._chain:
             self._send_chain(now)
             return
-        self._send_next(now + CHANNEL_STEP_GAP_NS if self.set.legacy else now)
+        self._send_next(now if gap_done else now + self._step_gap())
 
     def _send_aux(self, now: int) -> None:
         s = self.set
@@ -528,11 +547,11 @@ class Advertiser:
         t0, ch0, pdu0 = packets[0]
         self._chain = packets[1:]
         listen = s.scannable or s.connectable
-        self._transmit(_Step(ch0, phy, pdu0, listen, False), t0)
+        self._transmit(_Step(ch0, phy, pdu0, listen, False, AUX_ADV_IND_TYPE), t0)
 
     def _send_chain(self, now: int) -> None:
         t, ch, pdu = self._chain.pop(0)
-        self._transmit(_Step(ch, self.set.secondary_phy, pdu, False, False), max(t, now))
+        self._transmit(_Step(ch, self.set.secondary_phy, pdu, False, False, AUX_CHAIN_IND_TYPE), max(t, now))
 
     def _respond_scan(self, req: SCAN_REQ, packet: RadioPacket, step: _Step, now: int) -> None:
         s = self.set
@@ -551,12 +570,13 @@ class Advertiser:
                 first = ExtendedAdvPdu.aux_scan_rsp(s.own_address, data, adi=adi)
                 rest = b""
             else:
-                first = replace(probe, adv_data=data[:room])
-                rest = data[room:]
+                cut = ad_boundary(data, room)
+                first = replace(probe, adv_data=data[:cut])
+                rest = data[cut:]
             packets = self._aux_chain(first, rest, start, step.channel)
             _, ch0, pdu0 = packets[0]
             self._chain = packets[1:]
-            self._transmit(_Step(ch0, step.phy, pdu0, False, False), start)
+            self._transmit(_Step(ch0, step.phy, pdu0, False, False, AUX_SCAN_RSP_TYPE), start)
         self.scan_responses += 1
         self.state = State.RESPONDING
 
@@ -572,6 +592,25 @@ class Advertiser:
             return
         self.state = State.WAITING
         self._next_start = self._event_start + self._interval() + self._delay()
+
+
+def ad_boundary(data: bytes, room: int) -> int:
+    """Where to cut ``data`` so the first fragment fits in ``room`` octets.
+
+    The cut falls after the last whole AD structure (Core Supplement Part A 1) that fits,
+    so a sniffer decoding each fragment on its own sees whole structures; when not even
+    one structure fits (or the data is not AD structures), it falls at ``room``.
+    """
+    if len(data) <= room:
+        return len(data)
+    pos = 0
+    while pos < len(data):
+        length = data[pos]
+        end = pos + 1 + length
+        if length == 0 or end > room:
+            break
+        pos = end
+    return pos if pos > 0 else room
 
 
 def _round_up(ns: int) -> int:

@@ -85,6 +85,11 @@ class Controller(AdvertisingCommands, ScanningCommands):
         self.scheduler.on_packet(packet, now)
         self.scheduler.poll(now)
 
+    def radio_lost(self, now: int) -> None:
+        """The packet the radio locked onto ended undecodable (collision, CRC failure)."""
+        self.scheduler.on_lost(now)
+        self.scheduler.poll(now)
+
     def handle_timer(self, now: int) -> None:
         self.scheduler.poll(now)
 
@@ -127,14 +132,20 @@ class Controller(AdvertisingCommands, ScanningCommands):
             return
         opcode = int.from_bytes(packet[:2], "little")
         cls = COMMANDS.get(opcode)
+        handler = self.handlers.get(opcode)
+        if handler is None:
+            # Not implemented: Unknown HCI Command, whatever its parameters (Vol 4 Part E 4.5).
+            self._hci_out.append(
+                (H4_EVENT, command_status(opcode, int(ErrorCode.UNKNOWN_HCI_COMMAND)).to_bytes())
+            )
+            return
         try:
             cmd = parse_command(packet)
         except HciDecodeError:
             self.malformed += 1
             self._reply(opcode, cls, int(ErrorCode.INVALID_HCI_COMMAND_PARAMETERS))
             return
-        handler = self.handlers.get(opcode)
-        if isinstance(cmd, UnknownCommand) or handler is None:
+        if isinstance(cmd, UnknownCommand):
             self._hci_out.append(
                 (H4_EVENT, command_status(opcode, int(ErrorCode.UNKNOWN_HCI_COMMAND)).to_bytes())
             )

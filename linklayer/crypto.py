@@ -33,6 +33,8 @@ converts between the two; every function below says which order it takes.
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 from cryptography.exceptions import InvalidTag
@@ -141,9 +143,17 @@ def crc24_bytes(crc_init: int, pdu: bytes) -> bytes:
     return _crc_reflected(crc_init, pdu).to_bytes(3, "little")
 
 
+@functools.lru_cache(maxsize=8192)
+def _check_crc(crc_init: int, pdu: bytes, crc_bytes: bytes) -> bool:
+    return len(crc_bytes) == 3 and crc24_bytes(crc_init, pdu) == crc_bytes
+
+
 def check_crc(crc_init: int, pdu: bytes, crc_bytes: bytes) -> bool:
-    """Whether ``crc_bytes`` (3 octets in air order) is the CRC of ``pdu``."""
-    return len(crc_bytes) == 3 and crc24_bytes(crc_init, pdu) == bytes(crc_bytes)
+    """Whether ``crc_bytes`` (3 octets in air order) is the CRC of ``pdu``.
+
+    Memoised: advertisers repeat the same packets, and a scanner checks each copy.
+    """
+    return _check_crc(crc_init, bytes(pdu), bytes(crc_bytes))
 
 
 # ---------------------------------------------------------------------------------------

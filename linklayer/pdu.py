@@ -21,6 +21,7 @@ one), so the caller says which kind of channel the PDU came from. Malformed byte
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Self, Union
 
@@ -472,6 +473,20 @@ _SECONDARY: dict[int, _Decoder] = {
 
 
 def decode_adv_pdu(data: bytes, secondary: bool = False) -> AdvPdu:
+    """Decode an advertising physical channel PDU; see :func:`_decode_adv_pdu`.
+
+    PDUs are immutable, so decoding is memoised by their bytes (a scanner hears the
+    same advertisement again and again).
+    """
+    return _decode_cached(bytes(data), secondary)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decode_cached(data: bytes, secondary: bool) -> AdvPdu:
+    return _decode_adv_pdu(data, secondary)
+
+
+def _decode_adv_pdu(data: bytes, secondary: bool = False) -> AdvPdu:
     """Decode an advertising physical channel PDU (header + payload, no AA/CRC).
 
     ``secondary``: the PDU was received on a secondary advertising channel (data

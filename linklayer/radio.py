@@ -24,6 +24,24 @@ ADVERTISING_CRC_INIT = 0x555555
 
 
 @dataclass(frozen=True, slots=True)
+class AirInfo:
+    """Annotations of a transmission for the air capture (the medium ignores them).
+
+    ``pdu_kind`` is the LE LL pseudo-header PDU type (0 advertising, 1 auxiliary
+    advertising, 2 data central->peripheral, 3 data peripheral->central); ``aux_type``
+    which auxiliary PDU (0 AUX_ADV_IND, 1 AUX_CHAIN_IND, 2 AUX_SYNC_IND, 3 AUX_SCAN_RSP);
+    ``plaintext`` the decrypted PDU of an encrypted packet (Length without the MIC);
+    ``crc_init`` the CRCInit the sender used.
+    """
+
+    pdu_kind: int = 0
+    aux_type: int | None = None
+    plaintext: bytes | None = None
+    mic_valid: bool | None = None
+    crc_init: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RadioTx:
     """Put a packet on the air at ``start_ns`` (>= now).
 

@@ -252,16 +252,23 @@ class Scanner:
             self._open_window(now)
 
     def on_synced(self, now: int) -> None:
+        # The packet ends in on_packet, or in on_lost when it cannot be decoded.
         if self.state is State.LISTENING:
             self.state = State.RECEIVING
-            phy = self._window[3].phy if self._window else Phy.LE_1M
-            self._deadline = now + airtime_ns(phy, 2 + 255) + 10 * US
+            self._deadline = None
         elif self.state is State.AWAIT_RESPONSE:
             self.state = State.RECEIVING_RESPONSE
-            self._deadline = now + airtime_ns(Phy.LE_1M, 2 + 37) + 10 * US
+            self._deadline = None
         elif self.state is State.AUX_LISTEN and self._follow is not None:
             self.state = State.AUX_RECEIVING
-            self._deadline = now + airtime_ns(self._follow.secondary_phy, 2 + 255) + 10 * US
+            self._deadline = None
+        else:
+            self.ignored += 1
+
+    def on_lost(self, now: int) -> None:
+        """The packet locked onto ended undecodable: as if it had a bad CRC."""
+        if self.state in (State.RECEIVING, State.RECEIVING_RESPONSE, State.AUX_RECEIVING):
+            self.on_timer(now)
         else:
             self.ignored += 1
 

@@ -160,6 +160,9 @@ class Scheduler:
 
     # -- timer ----------------------------------------------------------------------
     def deadline(self) -> int | None:
+        if not self.activities:  # a scanner-only controller: the common fast path
+            bg = self.background
+            return bg.deadline() if bg is not None and self.background_running else None
         candidates: list[int] = []
         if self.current is not None:
             d = self.current.deadline()
@@ -196,6 +199,8 @@ class Scheduler:
             if d is not None and d <= now:
                 self.background.on_timer(now)
                 return True
+        if not self.activities:
+            return False
         due = [a for a in self.activities if a is not self.current and _due(a, now)]
         if not due:
             return False
@@ -256,6 +261,16 @@ class Scheduler:
             self.current.on_synced(now)
         elif owner is self.background and self.background is not None:
             self.background.on_synced(now)
+
+    def on_lost(self, now: int) -> None:
+        """The packet being received ended undecodable: tell its receiver, if it cares."""
+        owner = self.radio.listener
+        if owner is None:
+            return
+        self.radio.listener = None
+        handler = getattr(owner, "on_lost", None)
+        if handler is not None and owner in (self.current, self.background):
+            handler(now)
 
     def on_packet(self, packet: RadioPacket, now: int) -> None:
         owner = self.radio.listener

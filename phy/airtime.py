@@ -53,10 +53,10 @@ _SYNC: dict[Phy, int] = {
 
 
 def _layout(phy: Phy) -> tuple[int, int, int]:
-    try:
-        return _LAYOUT[Phy(phy)]
-    except (KeyError, ValueError):
-        raise ValueError(f"unknown PHY {phy!r}") from None
+    layout = _LAYOUT.get(phy)  # Phy is an IntEnum: its members and their ints hash alike
+    if layout is None:
+        raise ValueError(f"unknown PHY {phy!r}")
+    return layout
 
 
 def airtime_ns(phy: Phy, pdu_len: int) -> int:

@@ -355,7 +355,7 @@ class Medium:
             raise MediumError(f"unknown PHY {phy!r}")
         if radio.window is not None:
             self._windows[radio.window.channel].pop(radio_id, None)
-        window = Listener(radio_id, start_ns, end_ns, channel, Phy(phy), access_address)
+        window = Listener(radio_id, start_ns, end_ns, channel, phy, access_address)
         radio.window = window
         self._windows[channel][radio_id] = window
 
@@ -414,7 +414,8 @@ class Medium:
         if not sender.enabled:
             return tx, []
         self.stats.transmissions += 1
-        if sender.window is not None:
+        if sender.window is not None and sender.window.start_ns <= now_ns:
+            # An open window closes (half duplex); one armed for after this packet stays.
             self._windows[sender.window.channel].pop(radio_id, None)
             sender.window = None
         if sender.synced is not None:

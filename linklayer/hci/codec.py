@@ -159,6 +159,20 @@ def length_prefixed(default: Any = dataclasses.MISSING) -> Any:
     return _f(LENGTH_PREFIXED, default)
 
 
+_WIRE_FIELDS: dict[type, tuple[tuple[str, WireType], ...]] = {}
+
+
+def _wire_fields(cls: type) -> tuple[tuple[str, WireType], ...]:
+    """(name, wire type) of a class's HCI fields, computed once per class."""
+    found = _WIRE_FIELDS.get(cls)
+    if found is None:
+        found = tuple(
+            (f.name, f.metadata["hci"]) for f in dataclasses.fields(cls) if "hci" in f.metadata
+        )
+        _WIRE_FIELDS[cls] = found
+    return found
+
+
 @dataclasses.dataclass(frozen=True)
 class Packed:
     """Base of every declarative HCI structure."""
@@ -166,11 +180,8 @@ class Packed:
     def parameters(self) -> bytes:
         """The parameter octets, in field order."""
         out = bytearray()
-        for f in dataclasses.fields(self):
-            wire = f.metadata.get("hci")
-            if wire is None:
-                continue
-            out += wire.encode(getattr(self, f.name))
+        for name, wire in _wire_fields(type(self)):
+            out += wire.encode(getattr(self, name))
         return bytes(out)
 
     @classmethod
@@ -178,11 +189,8 @@ class Packed:
         """Decode the parameter octets; raises :class:`HciDecodeError` when malformed."""
         values: dict[str, Any] = {}
         offset = 0
-        for f in dataclasses.fields(cls):
-            wire = f.metadata.get("hci")
-            if wire is None:
-                continue
-            values[f.name], offset = wire.decode(data, offset)
+        for name, wire in _wire_fields(cls):
+            values[name], offset = wire.decode(data, offset)
         if offset != len(data):
             raise HciDecodeError(
                 f"{cls.__name__}: {len(data) - offset} unexpected trailing octet(s)"

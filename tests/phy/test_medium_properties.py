@@ -70,7 +70,9 @@ def check_schedule(schedule: list[tuple[int, tuple[object, ...]]], seed: int,
                     if n % 2 else wphy
             tx, synced = medium.start_transmission(now, r, ch, phy, aa, bytes(n), CRC, power)  # type: ignore[arg-type]
             if enabled[r]:
-                model[r] = None
+                w = model[r]
+                if w is not None and w[0] <= now:  # an open window closes; an armed one stays
+                    model[r] = None
             else:
                 assert synced == []
             assert synced == sorted(synced) and r not in synced
