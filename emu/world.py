@@ -90,6 +90,8 @@ class ControllerDriver:
         self.stats = NodeStats()
         self._timer_at: int | None = None
         self._pending: set[int] = set()
+        #: Builds a fresh controller for a cold start after power-off (None: reuse it).
+        self.factory: Callable[[], ControllerLike] | None = None
         self.powered = True
 
     # -- host side ------------------------------------------------------------------
@@ -243,10 +245,44 @@ class World:
 
         self.kernel.call_at(at_ns, start)
 
+    # -- fault hooks ----------------------------------------------------------------
+    def move(self, name: str, position: tuple[float, ...]) -> None:
+        """Move a node (its path losses to everyone are recomputed)."""
+        self.medium.move(self.drivers[name].radio_id, position)  # type: ignore[arg-type]
+
+    def set_link_loss(self, sender: str, receiver: str, probability: float | None) -> None:
+        """Extra loss probability on the link sender -> receiver (None or 0 clears it)."""
+        self.medium.set_link_loss(self.drivers[sender].radio_id, self.drivers[receiver].radio_id, probability)
+
+    def add_interferer(self, interferer: Any) -> None:
+        """A named noise source (``phy.interference.Interferer``)."""
+        self.medium.add_interferer(interferer)
+
+    def set_interferer(self, name: str, enabled: bool) -> None:
+        self.medium.set_interferer_enabled(name, enabled)
+
+    def set_radio(self, name: str, on: bool) -> None:
+        """Turn a node's radio off or on; its controller keeps running, deaf and mute."""
+        self.medium.set_enabled(self.drivers[name].radio_id, on)
+
     def set_powered(self, name: str, on: bool) -> None:
+        """Power a node off (controller stopped, radio silent) or on again.
+
+        Powering on is a cold start: the controller comes back in its reset state, built
+        afresh by the node's controller factory, and its host must bring it up again.
+        """
         driver = self.drivers[name]
+        if on == driver.powered:
+            return
         driver.powered = on
         self.medium.set_enabled(driver.radio_id, on)
+        if on:
+            if driver.factory is not None:
+                driver.controller = driver.factory()
+            driver._timer_at = None
+            driver.service()
+        else:
+            self.medium.close_window(driver.radio_id)
 
     def run(self, until_ns: int) -> None:
         self.kernel.run(until_ns)
@@ -367,8 +403,22 @@ def add_controller_node(
         public_address = _public_address(rng.getrandbits(24))
     cfg = config if config is not None else ControllerConfig()
     cfg = dataclasses.replace(cfg, public_address=public_address)
-    controller = Controller(cfg, world.kernel.seeds.stream(f"node/{name}/controller"))
-    return world.add_controller(name, controller, position, hci_latency_ns=hci_latency_ns)
+    seeds = world.kernel.seeds
+    boots = [0]
+
+    def build() -> Controller:
+        # Each cold start draws from a fresh stream, so a reboot is not a replay.
+        prefix = f"node/{name}/controller" + (f"/boot-{boots[0]}" if boots[0] else "")
+        boots[0] += 1
+        return Controller(
+            cfg,
+            seeds.stream(prefix),
+            streams=lambda component: seeds.stream(f"{prefix}/{component}"),
+        )
+
+    driver = world.add_controller(name, build(), position, hci_latency_ns=hci_latency_ns)
+    driver.factory = build
+    return driver
 
 
 def _public_address(nap: int) -> "Address":

@@ -389,7 +389,7 @@ class AdvertisingCommands(ControllerBase):
 
     def adv_rng(self, handle: int) -> Any:
         """The random stream advDelay and channel choices of a set draw from."""
-        return self.rng
+        return self.streams(f"adv-set-{handle}")
 
     def _stop_advertiser(self, handle: int) -> None:
         adv = self.advertisers.pop(handle, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Callable
 
 from phy.types import Rng
 
@@ -62,6 +63,7 @@ class ControllerBase:
 
     config: ControllerConfig
     rng: Rng
+    streams: Callable[[str], Rng]
     scheduler: Scheduler
     event_mask: int
     event_mask_page_2: int

@@ -142,7 +142,7 @@ class ScanningCommands(ControllerBase):
         return 0
 
     def scan_rng(self) -> Any:
-        return self.rng
+        return self.streams("scanner")
 
     def _stop_scanner(self) -> None:
         if self.scanner is not None:

@@ -44,9 +44,23 @@ from emu.runtime.node import (
     default_error_hook,
     firmware_traceback,
 )
-from emu.runtime.standins import NodeFS, make_os_module, make_random_module
-from emu.runtime.statefs import JsonStore, StateFolder, atomic_write_bytes, atomic_write_text
-from emu.runtime.sync import Condition, Event, Lock, Queue, QueueEmpty, QueueFull, RLock, Semaphore
+from emu.runtime.standins import NodeConsole, NodeFS, make_os_module, make_random_module
+from emu.runtime.statefs import (
+    JsonStore,
+    StateFolder,
+    atomic_write_bytes,
+    atomic_write_text,
+)
+from emu.runtime.sync import (
+    Condition,
+    Event,
+    Lock,
+    Queue,
+    QueueEmpty,
+    QueueFull,
+    RLock,
+    Semaphore,
+)
 from emu.runtime.threads import (
     FirmwareScheduler,
     FirmwareThread,
@@ -60,8 +74,8 @@ from emu.runtime.threads import (
 from emu.runtime.watchdog import DEFAULT_BUDGET_S, FirmwareHung, Watchdog
 
 __all__ = [
-    "Condition",
     "DEFAULT_BUDGET_S",
+    "Condition",
     "ErrorHook",
     "Event",
     "FirmwareFailure",
@@ -73,6 +87,7 @@ __all__ = [
     "JsonStore",
     "Lock",
     "ModuleSource",
+    "NodeConsole",
     "NodeFS",
     "NodeImporter",
     "NodeRuntime",

@@ -38,16 +38,17 @@ import builtins
 import importlib
 import importlib.machinery
 import sys
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from types import CodeType, ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from emu.runtime.standins import NodeFS, make_os_module, make_random_module
 
 if TYPE_CHECKING:
     from emu.runtime.node import NodeRuntime
 
-__all__ = ["NodeImporter", "ModuleSource", "compile_file"]
+__all__ = ["ModuleSource", "NodeImporter", "compile_file"]
 
 #: A stand-in: a module object (shared by every node) or a factory called per node.
 ModuleSource = Union[ModuleType, Callable[["NodeRuntime"], ModuleType]]

@@ -26,10 +26,11 @@ from __future__ import annotations
 import enum
 import sys
 import traceback
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from emu.kernel import Kernel, SeedTree
 from emu.runtime.statefs import StateFolder
@@ -47,10 +48,10 @@ if TYPE_CHECKING:
     from emu.runtime.importer import ModuleSource, NodeImporter
 
 __all__ = [
-    "NodeRuntime",
-    "FirmwareStatus",
-    "FirmwareFailure",
     "ErrorHook",
+    "FirmwareFailure",
+    "FirmwareStatus",
+    "NodeRuntime",
     "OutputHook",
     "default_error_hook",
     "firmware_traceback",
@@ -221,17 +222,21 @@ class NodeRuntime:
         )
         return thread.ident
 
-    def run_callback(self, fn: Callable[..., object], *args: Any, name: str | None = None) -> FirmwareThread | None:
+    def run_callback(
+        self, fn: Callable[..., object], *args: Any, name: str | None = None, defer: bool = False
+    ) -> FirmwareThread | None:
         """Run ``fn(*args)`` as an IRQ/callback in its own thread at the current instant.
 
-        From plain code (a kernel callback) it runs at once until it blocks; from a
+        From plain code (a kernel callback) it runs at once until it blocks, unless
+        ``defer``: then it runs from a kernel callback scheduled at the same instant, after
+        the caller (say, the host in the middle of an HCI event) has returned. From a
         firmware thread it runs after the caller blocks. Dropped (None) when the node's
         firmware is stopped or failed.
         """
         if not self.accepting:
             return None
         self.status = FirmwareStatus.RUNNING
-        return self.scheduler.spawn(self, fn, *args, name=name or f"callback:{_name_of(fn)}")
+        return self.scheduler.spawn(self, fn, *args, name=name or f"callback:{_name_of(fn)}", defer=defer)
 
     def current_thread(self) -> FirmwareThread:
         thread = self.scheduler.current

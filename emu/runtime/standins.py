@@ -16,7 +16,8 @@ state folder (``StateFolder.fs_root``), with a virtual current directory (``/`` 
 ``make_os_module`` builds an ``os``/``uos`` module whose file functions work in that
 filesystem (``listdir`` is sorted; ``stat`` results carry no host times or ids, for
 determinism) plus the pure parts of ``os`` (``sep``, ``path.join`` ...). ``urandom`` and
-the ``random`` stand-in draw from the node's seeded stream.
+the ``random`` stand-in draw from the node's seeded stream. :class:`NodeConsole` is a
+text stream onto the node's output, for personalities' ``sys.stdout`` stand-ins.
 """
 
 from __future__ import annotations
@@ -29,19 +30,35 @@ import posixpath
 import random as _random
 import stat as _stat
 import weakref
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any, Iterator, Sequence
+from typing import IO, Any
 
 from emu.runtime.statefs import StateFolder
 
-__all__ = ["NodeFS", "make_os_module", "make_random_module"]
+__all__ = ["NodeConsole", "NodeFS", "make_os_module", "make_random_module"]
 
 _WRITE_MODES = frozenset("wax+")
 _DIR_MODE = _stat.S_IFDIR
 _FILE_MODE = _stat.S_IFREG
 
 uname_result = collections.namedtuple("uname_result", "sysname nodename release version machine")
+
+
+class NodeConsole(io.TextIOBase):
+    """A text stream that writes to a node's output (for ``sys.stdout`` stand-ins)."""
+
+    def __init__(self, output: Callable[[str], None]) -> None:
+        super().__init__()
+        self._output = output
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._output(text)
+        return len(text)
 
 
 class NodeFS:
@@ -110,7 +127,7 @@ class NodeFS:
         if not writable and _WRITE_MODES & set(mode):
             raise PermissionError(errno.EROFS, "Read-only file system", vpath)
         try:
-            handle: IO[Any] = io.open(host, mode, buffering, encoding, errors, newline)
+            handle: IO[Any] = open(host, mode, buffering, encoding, errors, newline)
         except OSError as exc:
             raise _rename(exc, vpath) from None
         self._open_files.add(handle)

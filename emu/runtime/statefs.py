@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["StateFolder", "JsonStore", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["JsonStore", "StateFolder", "atomic_write_bytes", "atomic_write_text"]
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:

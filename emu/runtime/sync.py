@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import collections
 import queue as _stdlib_queue
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from emu.runtime.threads import FirmwareScheduler, FirmwareThread, Waiter
 
-__all__ = ["Event", "Lock", "RLock", "Semaphore", "Condition", "Queue", "QueueEmpty", "QueueFull"]
+__all__ = ["Condition", "Event", "Lock", "Queue", "QueueEmpty", "QueueFull", "RLock", "Semaphore"]
 
 T = TypeVar("T")
 

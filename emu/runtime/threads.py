@@ -16,8 +16,8 @@ blocking call switches back to the hub after arranging its wake-up:
   callback at the exact simulated instant and dispatches the woken thread right there;
 * a :class:`Waiter` in a primitive's waiter list (``emu.runtime.sync``) — released by
   another thread (it joins the ready FIFO of the running dispatch) or by plain code
-  outside any dispatch (a dispatch is then scheduled at the current instant with the
-  kernel, after the current kernel callback).
+  outside any dispatch (it is then deferred: a dispatch is scheduled with the kernel at
+  the current instant, so it runs after the current kernel callback has returned).
 
 :meth:`FirmwareScheduler.spawn` from plain code runs the new thread at once, until it
 blocks; from inside a firmware thread it only queues it (it runs when the current thread
@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import collections
 import enum
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import greenlet  # type: ignore[import-untyped]
 
@@ -43,10 +44,10 @@ if TYPE_CHECKING:
 __all__ = [
     "FirmwareScheduler",
     "FirmwareThread",
+    "GreenletExit",
+    "NotInFirmwareThread",
     "ThreadState",
     "Waiter",
-    "NotInFirmwareThread",
-    "GreenletExit",
     "format_seconds",
     "format_sim_time",
 ]
@@ -85,7 +86,7 @@ class Waiter:
     Primitives skip waiters that are already done.
     """
 
-    __slots__ = ("thread", "timer", "done", "signaled", "value")
+    __slots__ = ("done", "signaled", "thread", "timer", "value")
 
     def __init__(self, thread: FirmwareThread) -> None:
         self.thread = thread
@@ -161,6 +162,8 @@ class FirmwareScheduler:
         #: every firmware failure of the run, in order (the run's exit status uses it)
         self.failures: list[FirmwareFailure] = []
         self._ready: collections.deque[FirmwareThread] = collections.deque()
+        #: made ready by plain code for "later at this instant": the pending dispatch's
+        self._deferred: collections.deque[FirmwareThread] = collections.deque()
         self._by_glet: dict[Any, FirmwareThread] = {}
         self._hub: Any = None
         self._running: FirmwareThread | None = None
@@ -192,16 +195,18 @@ class FirmwareScheduler:
         *args: Any,
         name: str = "thread",
         kwargs: dict[str, Any] | None = None,
+        defer: bool = False,
     ) -> FirmwareThread:
         """Start ``fn(*args)`` as a firmware thread of ``node`` at the current instant.
 
-        From plain code it runs at once until it blocks; from a firmware thread it is
+        From plain code it runs at once until it blocks (``defer=True``: from a kernel
+        callback scheduled now, after the caller returns); from a firmware thread it is
         queued behind the ready threads and runs when the caller blocks.
         """
         thread = FirmwareThread(self, node, fn, args, dict(kwargs or {}), name, node._next_ident())
         self._by_glet[thread.glet] = thread
         node._thread_started(thread)
-        self._make_ready(thread, run_now=True)
+        self._make_ready(thread, run_now=not defer)
         return thread
 
     def kill(self, thread: FirmwareThread) -> None:
@@ -213,10 +218,11 @@ class FirmwareScheduler:
             return
         thread.killed = True
         self._cancel_wait(thread)
-        try:
-            self._ready.remove(thread)
-        except ValueError:
-            pass
+        for queue in (self._ready, self._deferred):
+            try:
+                queue.remove(thread)
+            except ValueError:
+                pass
         if not thread.started:
             thread.state = ThreadState.DEAD
             self._forget(thread)
@@ -334,16 +340,20 @@ class FirmwareScheduler:
 
     def _make_ready(self, thread: FirmwareThread, *, run_now: bool) -> None:
         thread.state = ThreadState.READY
-        self._ready.append(thread)
         if self._hub is not None:
-            return  # the running dispatch takes it
-        if run_now and self.current is None:
+            self._ready.append(thread)  # the running dispatch takes it
+        elif run_now and self.current is None:
+            self._ready.append(thread)
             self.dispatch()
-        elif self._pending is None:
-            self._pending = self.kernel.call_at(self.kernel.now, self._pending_dispatch)
+        else:
+            self._deferred.append(thread)
+            if self._pending is None:
+                self._pending = self.kernel.call_at(self.kernel.now, self._pending_dispatch)
 
     def _pending_dispatch(self) -> None:
         self._pending = None
+        self._ready.extend(self._deferred)
+        self._deferred.clear()
         self.dispatch()
 
     def dispatch(self) -> None:

@@ -35,12 +35,13 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
-from typing import Any, Callable
+from typing import Any
 
 import greenlet  # type: ignore[import-untyped]
 
-__all__ = ["FirmwareHung", "Watchdog", "is_runtime_code", "DEFAULT_BUDGET_S"]
+__all__ = ["DEFAULT_BUDGET_S", "FirmwareHung", "Watchdog", "is_runtime_code"]
 
 #: Default wall-time budget of one firmware slice, seconds.
 DEFAULT_BUDGET_S = 5.0
@@ -59,7 +60,7 @@ class FirmwareHung(BaseException):
 
 TraceFn = Callable[[FrameType, str, Any], Any]
 
-_ACTIVE: list["Watchdog"] = []
+_ACTIVE: list[Watchdog] = []
 _previous_handler: Any = None
 _installed = False
 

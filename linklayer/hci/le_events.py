@@ -17,6 +17,7 @@ as one ``data`` field.
 from __future__ import annotations
 
 import dataclasses
+import struct
 from typing import ClassVar, Self, TypeVar
 
 from .arrays import count_octet, decode_entries, encode_entries, expect_end, read_u8
@@ -77,6 +78,21 @@ class AdvertisingReport(Packed):
     address: bytes = bd_addr()
     data: bytes = length_prefixed()
     rssi: int = i8()
+
+    def parameters(self) -> bytes:
+        # The same layout as the declared fields, packed in one go: a scanner emits
+        # thousands of these per simulated second.
+        address, data = bytes(self.address), bytes(self.data)
+        if len(address) != 6 or len(data) > 255:
+            raise ValueError("address must be 6 octets and data at most 255")
+        try:
+            return _REPORT_HEAD.pack(self.event_type, self.address_type, address, len(data)) + data + _RSSI.pack(self.rssi)
+        except struct.error as exc:
+            raise ValueError(str(exc)) from exc
+
+
+_REPORT_HEAD = struct.Struct("<BB6sB")
+_RSSI = struct.Struct("<b")
 
 
 @event

@@ -159,3 +159,58 @@ def test_advertising_access_address_and_channels() -> None:
     txs = air.by(world, "adv")
     assert {tx.channel for tx in txs} == {37, 39}
     assert {tx.access_address for tx in txs} == {ADVERTISING_ACCESS_ADDRESS}
+
+
+def test_fault_hooks_move_loss_power_and_interferer() -> None:
+    from phy.interference import Interferer
+
+    world, _ = world_with_air(seed=6)
+    adv = node(world, "adv", (1.0, 0.0))
+    scanner = node(world, "scanner", (0.0, 0.0))
+    hs.advertise_legacy(adv.driver, advertising_type=3, data=b"\x02\x01\x04", interval_slots=32)
+    hs.scan_legacy(scanner.driver)
+
+    def count() -> int:
+        return sum(len(e.reports) for _, e in scanner.le_events(le.HCI_LE_Advertising_Report_Event))
+
+    world.run(1 * S)
+    base = count()
+    assert base > 10
+    world.set_link_loss("adv", "scanner", 1.0)
+    world.run(2 * S)
+    assert count() == base
+    world.set_link_loss("adv", "scanner", None)
+    world.move("adv", (10.0, 0.0))
+    world.run(3 * S)
+    after_move = count()
+    assert after_move > base
+    rssi = [r.rssi for _, e in scanner.le_events(le.HCI_LE_Advertising_Report_Event) for r in e.reports]
+    assert rssi[-1] == -60
+    world.set_radio("adv", False)
+    world.run(4 * S)
+    assert count() == after_move
+    world.set_radio("adv", True)
+    world.add_interferer(Interferer("wifi", (0.0, 0.5), 10.0, channels=None, period_ns=0, duty_cycle=1.0))
+    world.run(5 * S)
+    assert count() == after_move  # drowned by a strong, always-on interferer
+    world.set_interferer("wifi", False)
+    world.run(6 * S)
+    assert count() > after_move
+
+
+def test_power_cycle_is_a_cold_start() -> None:
+    world, air = world_with_air(seed=7)
+    adv = node(world, "adv", (1.0, 0.0))
+    hs.advertise_legacy(adv.driver, advertising_type=3, data=b"", interval_slots=32)
+    world.run(1 * S)
+    world.set_powered("adv", False)
+    sent = len(air.records)
+    world.run(2 * S)
+    assert len(air.records) == sent  # off: nothing on the air
+    world.set_powered("adv", True)
+    world.run(3 * S)
+    assert len(air.records) == sent  # back in reset state: not advertising until told
+    hs.power_on(adv.driver)
+    hs.advertise_legacy(adv.driver, advertising_type=3, data=b"", interval_slots=32)
+    world.run(4 * S)
+    assert len(air.records) > sent

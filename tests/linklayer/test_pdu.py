@@ -182,7 +182,8 @@ def test_encoding_matches_scapy(pdu: object, build: object) -> None:
 
 def test_scan_req_rxadd_follows_adva() -> None:
     pdu = SCAN_REQ(PUBLIC, ADV)
-    raw = scapy_adv(3, sc.BTLE_SCAN_REQ(ScanA="00:1b:dc:01:02:03", AdvA="c0:11:22:33:44:55"), RxAdd=1)
+    layer = sc.BTLE_SCAN_REQ(ScanA="00:1b:dc:01:02:03", AdvA="c0:11:22:33:44:55")
+    raw = scapy_adv(3, layer, RxAdd=1)
     assert pdu.to_bytes() == raw
     decoded = decode_adv_pdu(raw)
     assert isinstance(decoded, SCAN_REQ)
@@ -202,7 +203,8 @@ def test_capture_frames_decode_and_reencode() -> None:
 
 
 def test_capture_field_values() -> None:
-    adv_ind, scan_req, scan_rsp, connect_ind = (decode_adv_pdu(f) for f in adv_frames_from_capture())
+    frames = adv_frames_from_capture()
+    adv_ind, scan_req, scan_rsp, connect_ind = (decode_adv_pdu(f) for f in frames)
     # Values as printed by tshark for this file (reference/wireshark.md section 8).
     assert isinstance(adv_ind, ADV_IND)
     assert str(adv_ind.adv_a) == "C0:11:22:33:44:55" and adv_ind.adv_a.random

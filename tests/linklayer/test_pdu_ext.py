@@ -10,6 +10,10 @@ packed field is written out next to the expected octets.
 
 from __future__ import annotations
 
+import shutil
+import struct
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +26,9 @@ from linklayer.pdu import (
     ADV_EXT_IND,
     AUX_ADV_IND,
     AUX_CHAIN_IND,
+    AUX_CONNECT_REQ,
     AUX_CONNECT_RSP,
+    AUX_SCAN_REQ,
     AUX_SCAN_RSP,
     AUX_SYNC_IND,
     MAX_EXT_PAYLOAD,
@@ -36,6 +42,7 @@ from linklayer.pdu import (
     CTEInfo,
     ExtAdvRole,
     ExtendedAdvPdu,
+    LLData,
     PduDecodeError,
     PduFieldError,
     SyncInfo,
@@ -221,6 +228,96 @@ def test_acad_is_what_follows_the_flagged_fields() -> None:
     raw = bytes.fromhex("0708" "05" "40" "7f" "0a0b0c" "dd" "ee")  # TxPower 127, ACAD 3, data 2
     pdu = ExtendedAdvPdu.from_bytes(raw)
     assert (pdu.tx_power, pdu.acad, pdu.adv_data) == (127, bytes.fromhex("0a0b0c"), b"\xdd\xee")
+
+
+# -- an independent decoder: tshark ------------------------------------------------------
+
+TSHARK_FIELDS = [
+    "btle.advertising_header.pdu_type",
+    "btle.extended_advertising_header.length",
+    "btle.extended_advertising_header.mode",
+    "btle.advertising_address",
+    "btle.target_address",
+    "btle.scanning_address",
+    "btle.extended_advertising.advertising_data_info.did",
+    "btle.extended_advertising.advertising_data_info.sid",
+    "btle.extended_advertising_header.aux_pointer.channel",
+    "btle.extended_advertising_header.aux_pointer.aux_offset",
+    "btle.extended_advertising_header.aux_pointer.aux_phy",
+    "btle.extended_advertising_header.cte_info.time",
+    "btle.extended_advertising_header.cte_info.type",
+    "btle.extended_advertising_header.sync_info.interval",
+    "btle.extended_advertising_header.sync_info.access_address",
+    "btle.extended_advertising_header.sync_info.crc_init",
+    "btle.extended_advertising_header.sync_info.event_counter",
+    "btle.extended_advertising_header.tx_power",
+    "_ws.malformed",
+]
+# (PDU, PHDR aux advertising?, aux PDU type in PHDR flag bits 12-13, expected fields)
+TSHARK_CASES: list[tuple[Any, bool, int, dict[str, str]]] = [
+    (
+        ADV_EXT_IND(CONN, adi=ADI(0x123, 5), aux_ptr=AuxPtr(12, 100, 0, AuxPhy.LE_2M, 1),
+                    tx_power=-8),
+        False, 0,
+        {"pdu_type": "0x07", "length": "7", "mode": "0x01", "did": "0x0123", "sid": "0x0005",
+         "channel": "12", "aux_offset": "0x0064", "aux_phy": "1", "tx_power": "-8"},
+    ),
+    (
+        AUX_ADV_IND(NCNS, ADI(0xABC, 0xF), adv_a=PUBLIC, sync_info=SYNC, acad=b"\x02\x01\x06"),
+        True, 0,
+        {"length": "30", "mode": "0x00", "advertising_address": "00:1b:dc:01:02:03",
+         "did": "0x0abc", "sid": "0x000f", "interval": "0x0050", "access_address": "0x12345678",
+         "crc_init": "0xabcdef", "event_counter": "258"},
+    ),
+    (
+        AUX_SYNC_IND(b"\x02\x01\x06", cte_info=CTEInfo(20, 1),
+                     aux_ptr=AuxPtr(36, 0x1FFF, OFFSET_UNITS_300US, AuxPhy.LE_CODED)),
+        True, 2,
+        {"time": "0x14", "type": "0x01", "channel": "36", "aux_offset": "0x1fff", "aux_phy": "2"},
+    ),
+    (
+        AUX_CONNECT_RSP(ADV, SCANNER), True, 0,
+        {"pdu_type": "0x08", "advertising_address": "c0:11:22:33:44:55",
+         "target_address": "d0:aa:bb:cc:dd:ee"},
+    ),
+    (
+        AUX_SCAN_REQ(SCANNER, ADV), True, 0,
+        {"pdu_type": "0x03", "scanning_address": "d0:aa:bb:cc:dd:ee",
+         "advertising_address": "c0:11:22:33:44:55"},
+    ),
+    (
+        AUX_CONNECT_REQ(SCANNER, ADV, LLData(1, 2, 3, 4, 24, 0, 72, 0x1FFFFFFFFF, 7, 0)),
+        True, 0, {"pdu_type": "0x05", "advertising_address": "c0:11:22:33:44:55"},
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+def test_tshark_decodes_our_extended_pdus(tmp_path: Path) -> None:
+    pcap = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 256))
+    for i, (pdu, aux, aux_type, _) in enumerate(TSHARK_CASES):
+        # PHDR: RF channel 13 (data index 11), CRC checked + valid so the zero CRC is
+        # not recomputed, PDU type 1 (auxiliary advertising) on secondary channels.
+        flags = 0x0C00 | (aux << 7) | (aux_type << 12)
+        frame = struct.pack("<BbbBIH", 13 if aux else 0, -40, -90, 0, 0, flags)
+        frame += struct.pack("<I", 0x8E89BED6) + pdu.to_bytes() + bytes(3)
+        pcap += struct.pack("<IIII", i, 0, len(frame), len(frame)) + frame
+    path = tmp_path / "ext.pcap"
+    path.write_bytes(bytes(pcap))
+    args = ["tshark", "-r", str(path), "-T", "fields", "-E", "separator=|"]
+    for name in TSHARK_FIELDS:
+        args += ["-e", name]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    rows = [line.split("|") for line in out.splitlines()]
+    assert len(rows) == len(TSHARK_CASES)
+    for row, (pdu, _, _, expected) in zip(rows, TSHARK_CASES):
+        got = {name.rsplit(".", 1)[1]: value for name, value in zip(TSHARK_FIELDS, row)}
+        assert got["malformed"] == "", pdu
+        for key, value in expected.items():
+            assert got[key] == value, (pdu, key)
+    expert = subprocess.run(["tshark", "-r", str(path), "-q", "-z", "expert"],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "Error" not in expert and "Warning" not in expert
 
 
 # -- limits and roles -------------------------------------------------------------------

@@ -82,6 +82,18 @@ def test_own_transmission_not_heard() -> None:
     assert m.window(0) is None  # the sender's window was closed by its transmission
 
 
+def test_window_armed_for_after_a_transmission_survives_it() -> None:
+    # A radio may arm its receiver for T_IFS after its own packet (an advertiser waiting
+    # for a SCAN_REQ): the window opens later than the transmission starts, so it stays.
+    m = make_medium(2)
+    rig = Rig(m)
+    rig.listen(0, 0, 300 * US, 400 * US)  # armed: opens after the packet below ends
+    rig.transmit(10 * US, 0)
+    rig.transmit(350 * US, 1)
+    rig.run()
+    assert rig.synced[1] == [0]
+
+
 def test_already_synced_listener_ignores_second_packet() -> None:
     m = make_medium(3)
     rig = Rig(m)

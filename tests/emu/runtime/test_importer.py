@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import struct
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from emu.kernel import Kernel
 from emu.runtime import NodeRuntime
-from tests.emu.runtime.helpers import Errors, STANDINS, importer_of, write
+from tests.emu.runtime.helpers import STANDINS, Errors, importer_of, write
 
 MakeNode = Callable[..., NodeRuntime]
 

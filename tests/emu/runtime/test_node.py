@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -17,7 +17,7 @@ from emu.runtime import (
     NodeRuntime,
     default_error_hook,
 )
-from tests.emu.runtime.helpers import Errors, STANDINS, soon, write
+from tests.emu.runtime.helpers import STANDINS, Errors, soon, write
 
 MakeNode = Callable[..., NodeRuntime]
 
@@ -363,3 +363,17 @@ def test_error_hook_failure_falls_back_to_the_default(
     assert err.startswith("[   0.000000] n: Traceback (most recent call last):\n")
     assert err.endswith("[   0.000000] n: ZeroDivisionError: division by zero\n")
     assert node.status is FirmwareStatus.FAILED
+
+
+def test_deferred_callback_runs_after_the_caller_returns(kernel: Kernel, make_node: MakeNode) -> None:
+    node = make_node("n")
+    log: list[tuple[int, str]] = []
+
+    def host_event() -> None:
+        node.run_callback(lambda: log.append((node.now, "irq")), defer=True)
+        log.append((kernel.now, "host done"))
+        node.run_callback(lambda: log.append((node.now, "immediate")))
+
+    kernel.call_at(42, host_event)
+    kernel.run()
+    assert log == [(42, "host done"), (42, "immediate"), (42, "irq")]

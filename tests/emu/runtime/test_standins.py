@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from emu.runtime import NodeFS, StateFolder, make_os_module, make_random_module
+from emu.runtime import (
+    NodeConsole,
+    NodeFS,
+    StateFolder,
+    make_os_module,
+    make_random_module,
+)
 
 
 @pytest.fixture
@@ -120,3 +126,11 @@ def test_close_all_closes_files_left_open(fs: NodeFS) -> None:
     assert handle.closed
     assert fs.open("left.txt").read() == "data"
     assert os.path.basename(str(fs.root)) == "fs"
+
+
+def test_node_console_writes_to_the_output() -> None:
+    out: list[str] = []
+    console = NodeConsole(out.append)
+    assert console.write("abc") == 3 and console.writable()
+    print("x", file=console)
+    assert out == ["abc", "x", "\n"]
