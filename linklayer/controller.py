@@ -58,9 +58,15 @@ Handler = Callable[[Any, int], "ReturnParameters | int | None"]
 class Controller(AdvertisingCommands, ScanningCommands):
     """A BLE controller: see the module docstring."""
 
-    def __init__(self, config: ControllerConfig, rng: Rng) -> None:
+    def __init__(
+        self, config: ControllerConfig, rng: Rng, streams: Callable[[str], Rng] | None = None
+    ) -> None:
+        """``rng`` is the controller's own stream; ``streams(name)`` gives each component
+        (an advertising set, the scanner, ...) an independent named stream, so that one
+        component's draws never shift another's."""
         self.config = config
         self.rng = rng
+        self.streams: Callable[[str], Rng] = streams if streams is not None else (lambda _name: rng)
         self._hci_out: list[tuple[int, bytes]] = []
         self.malformed = 0
         self.handlers: dict[int, Handler] = {}
@@ -78,8 +84,8 @@ class Controller(AdvertisingCommands, ScanningCommands):
             self.malformed += 1
 
     def radio_synced(self, now: int) -> None:
+        # Locking onto a packet changes only the receiver's own deadline: nothing new is due.
         self.scheduler.on_synced(now)
-        self.scheduler.poll(now)
 
     def radio_received(self, packet: RadioPacket, now: int) -> None:
         self.scheduler.on_packet(packet, now)
