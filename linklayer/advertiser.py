@@ -27,6 +27,7 @@ real advertiser does with a stray packet.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
@@ -227,6 +228,7 @@ class Advertiser:
         self._tx_end = 0
         self._aux: tuple[int, Phy] | None = None
         self._chain: list[tuple[int, int, bytes]] = []
+        self._legacy_cache: tuple[AdvertisingSet, bytes] | None = None
         self._ext_step_ns = 0
         self._ext_aux_at = 0
 
@@ -390,6 +392,15 @@ class Advertiser:
         return self._extended_steps(now)
 
     def _legacy_pdu(self) -> bytes:
+        """The event's PDU; rebuilt only when the set changes (data, address, type)."""
+        cached = self._legacy_cache
+        if cached is not None and cached[0] is self.set:
+            return cached[1]
+        pdu = self._build_legacy_pdu()
+        self._legacy_cache = (self.set, pdu)
+        return pdu
+
+    def _build_legacy_pdu(self) -> bytes:
         s = self.set
         kind = s.kind
         if kind is AdvEventKind.ADV_IND:
@@ -505,7 +516,7 @@ class Advertiser:
         self.radio.transmit(
             self,
             RadioTx(start, step.channel, step.phy, ADVERTISING_ACCESS_ADDRESS, step.pdu,
-                    crc24_bytes(ADV_CRC_INIT, step.pdu), float(self.set.tx_power_dbm),
+                    _adv_crc(step.pdu), float(self.set.tx_power_dbm),
                     None if step.aux_type is None else AirInfo(pdu_kind=1, aux_type=step.aux_type)),
             end,
         )
@@ -592,6 +603,12 @@ class Advertiser:
             return
         self.state = State.WAITING
         self._next_start = self._event_start + self._interval() + self._delay()
+
+
+@functools.lru_cache(maxsize=1024)
+def _adv_crc(pdu: bytes) -> bytes:
+    """The CRC of an advertising channel PDU (advertisers send the same PDUs again and again)."""
+    return crc24_bytes(ADV_CRC_INIT, pdu)
 
 
 def ad_boundary(data: bytes, room: int) -> int:

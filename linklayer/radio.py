@@ -7,13 +7,14 @@ when a packet it synchronised to has ended, and calls ``radio_synced`` when the 
 locked onto a preamble (the "address matched" moment of a real radio).
 
 One radio per controller: opening a receive window replaces any open one, and a
-transmission closes it.
+transmission closes the window that is open (a window armed to open after the packet, for
+T_IFS, stays). Radio operations are immutable named tuples: a busy world makes millions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from phy.types import Phy
 
@@ -41,8 +42,7 @@ class AirInfo:
     crc_init: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RadioTx:
+class RadioTx(NamedTuple):
     """Put a packet on the air at ``start_ns`` (>= now).
 
     ``pdu`` is the link-layer PDU as it goes on air (header, payload and MIC if any),
@@ -58,11 +58,10 @@ class RadioTx:
     pdu: bytes
     crc: bytes
     tx_power_dbm: float
-    capture: Any = field(default=None, compare=False)
+    capture: Any = None
 
 
-@dataclass(frozen=True, slots=True)
-class RadioRx:
+class RadioRx(NamedTuple):
     """Listen: lock onto the first packet whose preamble starts in [start_ns, end_ns].
 
     A packet locked onto is received whole even if it ends after ``end_ns``. For the
@@ -84,8 +83,7 @@ class RadioIdle:
 RadioOp = RadioTx | RadioRx | RadioIdle
 
 
-@dataclass(frozen=True, slots=True)
-class RadioPacket:
+class RadioPacket(NamedTuple):
     """A packet the radio received, delivered at its end instant.
 
     ``pdu`` and ``crc`` are the bytes as received, with any bit errors the channel put

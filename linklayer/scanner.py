@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from phy.airtime import airtime_ns
 from phy.types import Phy, Rng
@@ -108,8 +108,7 @@ class ScanConfig:
     period_ns: int = 0
 
 
-@dataclass(frozen=True)
-class ScanReport:
+class ScanReport(NamedTuple):
     """One advertising report, before the controller formats it for the HCI."""
 
     legacy_event_type: int | None  # for LE Advertising Report; None: extended only
