@@ -127,6 +127,8 @@ class ControllerDriver:
             medium = self.world.medium
             for op in ops:
                 if type(op) is RadioRx:
+                    for tap in self.world.radio_taps:
+                        tap(self, op)
                     medium.open_window(
                         self.radio_id, op.start_ns, op.end_ns, op.channel, op.phy, op.access_address
                     )
@@ -189,6 +191,10 @@ class World:
         self.drivers: dict[str, ControllerDriver] = {}
         self._by_radio: dict[int, ControllerDriver] = {}
         self.air_taps: list[AirTap] = []
+        #: Called with (driver, RadioRx) for every receive window a controller opens.
+        self.radio_taps: list[Callable[[ControllerDriver, RadioRx], None]] = []
+        #: Called with (receiving driver, RadioPacket, sender radio id) for every delivery.
+        self.rx_taps: list[Callable[[ControllerDriver, RadioPacket, int], None]] = []
         self.transmissions = 0
         self._injectors: dict[str, int] = {}
 
@@ -338,6 +344,8 @@ class World:
                 rssi_dbm=d.rssi_dbm,
                 bit_errors=d.bit_errors,
             )
+            for rx_tap in self.rx_taps:
+                rx_tap(rx_driver, packet, tx.radio_id)
             rx_driver.controller.radio_received(packet, now)
             rx_driver.service()
 
