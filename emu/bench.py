@@ -46,7 +46,9 @@ def case(name: str, default: bool = True) -> Callable[[CaseFn], CaseFn]:
 
 def _load_cases() -> None:
     # Case modules register themselves on import.
-    from . import bench_cases  # noqa: F401
+    import importlib
+
+    importlib.import_module("emu.bench_cases")
 
 
 def _child(name: str, conn: Any) -> None:

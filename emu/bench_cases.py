@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from phy.units import S
+from phy.units import MS, S
 
 from . import hci_script as hs
 from .bench import CaseResult, case
@@ -61,3 +62,108 @@ def adv_crowd_100() -> CaseResult:
 @case("adv-crowd-1000")
 def adv_crowd_1000() -> CaseResult:
     return adv_crowd(1000)
+
+
+# ----------------------------------------------------------------------------- connections
+#: Ideal one-way throughput of 244 application octets per 251-octet LL PDU with empty
+#: acknowledgements (../shared/reference/timing.md), in kbps, by (PHY, interval in ms).
+IDEAL_KBPS = {("1M", 7.5): 780.8, ("1M", 50.0): 780.8, ("2M", 7.5): 1301.3, ("2M", 50.0): 1366.4}
+
+
+def _connected_pair(seed: int, interval_1250us: int) -> tuple[Any, Any, Any, HciRecorder, HciRecorder]:
+    """A central and a peripheral connected at the given interval, via HCI bytes only."""
+    from linklayer.hci import le_events as le
+    from linklayer.hci.registry import parse_event
+
+    world = make_world(seed)
+    central = add_controller_node(world, "central", (0.0, 0.0))
+    peripheral = add_controller_node(world, "peripheral", (1.0, 0.0))
+    rec_c, rec_p = HciRecorder(), HciRecorder()
+    central.hci_sinks.append(rec_c)
+    peripheral.hci_sinks.append(rec_p)
+    for node in (central, peripheral):
+        hs.power_on(node)
+    hs.advertise_legacy(peripheral, advertising_type=0, interval_slots=32, data=bytes.fromhex("020106"))
+    peer = (0, getattr(peripheral.controller, "config").public_address.value)
+    hs.connect_legacy(central, peer, interval_1250us=interval_1250us, timeout_10ms=400)
+    deadline = world.kernel.now + 2 * S
+    while world.kernel.now < deadline:
+        world.run(world.kernel.now + 10 * MS)
+        done = [parse_event(p) for _, h, p in rec_c.packets if h == 4 and p[0] == 0x3E]
+        if any(isinstance(e, (le.HCI_LE_Connection_Complete_Event, le.HCI_LE_Enhanced_Connection_Complete_Event))
+               and e.status == 0 for e in done):
+            return world, central, peripheral, rec_c, rec_p
+    raise RuntimeError("the bench pair did not connect")
+
+
+@case("conn-idle")
+def conn_idle() -> CaseResult:
+    """Two nodes connected at 7.5 ms for 60 s of simulated time, nothing to send."""
+    world, *_ = _connected_pair(seed=1, interval_1250us=6)
+    start_tx = world.transmissions
+    start = world.kernel.now
+    world.run(start + 60 * S)
+    events = (world.transmissions - start_tx) // 2
+    return CaseResult(
+        sim_ns=world.kernel.now - start,
+        packets=world.transmissions - start_tx,
+        figures={"connection_events": events, "expected_events": (60 * S) // 7_500_000},
+    )
+
+
+def ll_throughput(phy: str, interval_ms: float, seconds: int = 10) -> CaseResult:
+    """One-way ACL flood with 251-octet LL PDUs; throughput of application octets."""
+    world, central, peripheral, rec_c, rec_p = _connected_pair(seed=2, interval_1250us=int(interval_ms / 1.25))
+    handle = 0
+    for node in (central, peripheral):
+        hs.set_data_length(node, handle)
+    if phy == "2M":
+        hs.set_phy(central, handle, 0b010)
+    world.run(world.kernel.now + 500 * MS)
+    l2cap = (247).to_bytes(2, "little") + (0x0004).to_bytes(2, "little")
+    att_write_cmd = bytes([0x52]) + (0x0003).to_bytes(2, "little") + bytes(244)
+    buffers = int(getattr(central.controller, "config").total_num_le_acl_data_packets)
+    flooder = AclFlooderBench(central, handle, l2cap + att_write_cmd, buffers)
+    received: list[int] = []
+
+    def count(t_ns: int, h4_type: int, packet: bytes) -> None:
+        if h4_type == 2:
+            received.append(len(packet) - 4)
+
+    peripheral.hci_sinks.append(count)
+    central.hci_sinks.append(flooder)
+    start_tx = world.transmissions
+    start = world.kernel.now
+    flooder.start()
+    world.run(start + seconds * S)
+    pdus = sum(received) // 251
+    kbps = pdus * 244 * 8 / seconds / 1000
+    return CaseResult(
+        sim_ns=world.kernel.now - start,
+        packets=world.transmissions - start_tx,
+        figures={"throughput_kbps": round(kbps, 1), "ideal_kbps": IDEAL_KBPS[(phy, interval_ms)],
+                 "ratio_of_ideal": round(kbps / IDEAL_KBPS[(phy, interval_ms)], 3)},
+    )
+
+
+AclFlooderBench = hs.AclFlooder
+
+
+@case("ll-throughput-1M-7.5ms")
+def ll_1m_7() -> CaseResult:
+    return ll_throughput("1M", 7.5)
+
+
+@case("ll-throughput-1M-50ms")
+def ll_1m_50() -> CaseResult:
+    return ll_throughput("1M", 50.0)
+
+
+@case("ll-throughput-2M-7.5ms")
+def ll_2m_7() -> CaseResult:
+    return ll_throughput("2M", 7.5)
+
+
+@case("ll-throughput-2M-50ms")
+def ll_2m_50() -> CaseResult:
+    return ll_throughput("2M", 50.0)

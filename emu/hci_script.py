@@ -139,3 +139,74 @@ def scan_extended(
     send(driver, lx.HCI_LE_Set_Extended_Scan_Enable_Command(
         enable=1, filter_duplicates=filter_duplicates, duration=duration_10ms, period=period_1280ms,
     ))
+
+
+def connect_legacy(
+    driver: ControllerDriver,
+    peer: tuple[int, bytes],
+    *,
+    interval_1250us: int = 6,
+    latency: int = 0,
+    timeout_10ms: int = 100,
+    scan_interval_slots: int = 16,
+    scan_window_slots: int = 16,
+) -> None:
+    """LE_Create_Connection to ``peer`` (address type, address) with a fixed interval."""
+    send(driver, lc.HCI_LE_Create_Connection_Command(
+        le_scan_interval=scan_interval_slots, le_scan_window=scan_window_slots,
+        initiator_filter_policy=0, peer_address_type=peer[0], peer_address=peer[1],
+        own_address_type=0, connection_interval_min=interval_1250us,
+        connection_interval_max=interval_1250us, max_latency=latency,
+        supervision_timeout=timeout_10ms, min_ce_length=0, max_ce_length=0,
+    ))
+
+
+def set_data_length(driver: ControllerDriver, handle: int, octets: int = 251, time_us: int = 2120) -> None:
+    send(driver, lc.HCI_LE_Set_Data_Length_Command(connection_handle=handle, tx_octets=octets, tx_time=time_us))
+
+
+def set_phy(driver: ControllerDriver, handle: int, phys: int) -> None:
+    """LE_Set_PHY with the same preference both ways (bit 0 1M, bit 1 2M, bit 2 Coded)."""
+    send(driver, lx.HCI_LE_Set_PHY_Command(
+        connection_handle=handle, all_phys=0, tx_phys=phys, rx_phys=phys, phy_options=0,
+    ))
+
+
+class AclFlooder:
+    """A host that keeps a connection's controller buffers full of ACL data.
+
+    It learns the buffer count from LE_Read_Buffer_Size and sends one packet per free
+    buffer, refilling on Number_Of_Completed_Packets — the flow control a real host does.
+    Install it as an HCI sink of the sending node; call :meth:`start` once connected.
+    """
+
+    def __init__(self, driver: ControllerDriver, handle: int, payload: bytes, buffers: int) -> None:
+        self.driver = driver
+        self.handle = handle
+        self.payload = payload
+        self.credits = buffers
+        self.sent = 0
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        self._fill()
+
+    def _fill(self) -> None:
+        from linklayer.hci.acl import HciAclData
+
+        packet = HciAclData(self.handle, 0b10, 0, self.payload).to_bytes()
+        while self.running and self.credits > 0:
+            self.credits -= 1
+            self.sent += 1
+            self.driver.send_hci(int(H4PacketType.ACL), packet)
+
+    def __call__(self, t_ns: int, h4_type: int, packet: bytes) -> None:
+        if h4_type == int(H4PacketType.EVENT) and packet[0] == 0x13:  # Number_Of_Completed_Packets
+            count = packet[2]
+            for i in range(count):
+                handle = int.from_bytes(packet[3 + 4 * i: 5 + 4 * i], "little") & 0x0FFF
+                done = int.from_bytes(packet[5 + 4 * i: 7 + 4 * i], "little")
+                if handle == self.handle:
+                    self.credits += done
+            self._fill()

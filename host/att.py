@@ -1,0 +1,606 @@
+"""The ATT bearer: one per connection, both the client and the server side of ATT.
+
+Theory of operation
+-------------------
+An :class:`AttBearer` sits on the ATT fixed channel (CID 0x0004) of one LE connection
+(Core Specification Vol 3 Part F 3.2.11). It is sans-IO: PDUs arrive through
+:meth:`AttBearer.receive` with the current time, PDUs leave through the ``send`` callable
+given at construction, and :meth:`AttBearer.get_timer` / :meth:`AttBearer.handle_timer`
+carry the 30 s transaction timeout (Vol 3 Part F 3.3.3).
+
+Client side (our requests). :meth:`AttBearer.request` queues a request; at most one is
+on the air at a time (Vol 3 Part F 3.3.2), the next leaves when the response (or an
+ATT_ERROR_RSP naming the request opcode) arrives. The callback gets the decoded response
+PDU or an :class:`AttError`. A response nobody waits for, or of the wrong opcode, is
+ignored and reported to ``on_protocol_violation``. A malformed response to the
+outstanding request completes it with ``AttError(INVALID_PDU)``.
+
+Server side (the peer's requests). Requests go to the :class:`~host.gatt_server.GattServer`
+given at construction, which answers at once or defers (an application hook returning a
+:class:`~host.gatt_db.Deferred`). While an answer is deferred the peer has a request
+outstanding: a second request then breaks the sequential protocol (Vol 3 Part F 3.3.2);
+the spec gives the server no response for it, so this bearer **ignores** it (no answer;
+the peer's own transaction timer will fire) and reports it to ``on_protocol_violation``.
+Malformed requests get ATT_ERROR_RSP(INVALID_PDU); unknown opcodes without the Command
+Flag get REQUEST_NOT_SUPPORTED; commands (Command Flag set) are never answered, known or
+unknown, valid or not (Vol 3 Part F 3.3, 3.4.1.1). A request longer than ATT_MTU gets
+INVALID_PDU; any other PDU longer than ATT_MTU is dropped.
+
+Server-initiated PDUs: notifications go out at once (value cut to ATT_MTU-3); one
+indication at a time is outstanding until its ATT_HANDLE_VALUE_CFM, further ones wait in
+a queue (Vol 3 Part F 3.4.7.2). A confirmation with no indication outstanding is ignored.
+Incoming notifications and indications are handed to ``on_notification`` /
+``on_indication`` (set by :class:`~host.gatt_client.GattClient`); an indication is then
+confirmed automatically.
+
+MTU. ATT_MTU starts at 23 and becomes ``max(23, min(local_mtu, peer Rx MTU))`` after an
+exchange in either direction (Vol 3 Part F 3.4.2). Our client exchanges at most once
+(:meth:`AttBearer.exchange_mtu`; a second call is an :class:`AttLocalError`); a repeated
+request from the peer is still answered but no longer changes ATT_MTU. ``local_mtu``
+must lie in 23..517.
+
+Timeout. A request without response, or an indication without confirmation, for
+``transaction_timeout_ns`` (30 s) ends ATT on this bearer (Vol 3 Part F 3.3.3): every
+waiting callback gets :class:`AttTimeoutError`, nothing more is sent or received, new
+requests fail at once with the same error, and ``on_timeout`` tells the host (which
+normally disconnects). :meth:`AttBearer.close` (disconnection) fails what is pending
+with :class:`AttBearerClosedError`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Final
+
+from host.att_pdu import (
+    ATT_DEFAULT_LE_MTU,
+    ATT_ERROR_RSP,
+    ATT_EXCHANGE_MTU_REQ,
+    ATT_EXCHANGE_MTU_RSP,
+    ATT_HANDLE_VALUE_CFM,
+    ATT_HANDLE_VALUE_IND,
+    ATT_HANDLE_VALUE_NTF,
+    ATT_MULTIPLE_HANDLE_VALUE_NTF,
+    AttDecodeError,
+    AttErrorCode,
+    AttMethodType,
+    AttPdu,
+    HandleLengthValue,
+    UnknownAttOpcode,
+    decode_att_pdu,
+    is_command,
+    is_request,
+    is_response,
+    method_type,
+    response_opcode,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - import only for the type checker (avoids a cycle)
+    from host.gatt_server import GattServer
+
+__all__ = [
+    "ATT_MAX_MTU",
+    "ATT_TRANSACTION_TIMEOUT_NS",
+    "AttBearer",
+    "AttBearerClosedError",
+    "AttError",
+    "AttLocalError",
+    "AttTimeoutError",
+    "BearerState",
+    "NO_SECURITY",
+    "SecurityInfo",
+]
+
+#: Largest ATT_MTU this stack accepts for ``local_mtu`` (512-octet value + 5 octets).
+ATT_MAX_MTU: Final = 517
+#: ATT transaction timeout (Vol 3 Part F 3.3.3), in nanoseconds.
+ATT_TRANSACTION_TIMEOUT_NS: Final = 30_000_000_000
+
+
+# ---------------------------------------------------------------------------------------
+# Errors and security information
+# ---------------------------------------------------------------------------------------
+
+
+class AttLocalError(Exception):
+    """Caller misuse of the ATT/GATT API (bad MTU, value too long, no such handle...)."""
+
+
+class AttError(Exception):
+    """An ATT error: the result of a failed request (Vol 3 Part F 3.4.1.1).
+
+    ``code`` is an :class:`~host.att_pdu.AttErrorCode` (or an application code
+    0x80-0x9F), ``handle`` the Attribute Handle In Error, ``opcode`` the request that
+    failed (``None`` when unknown). Application hooks raise it to deny an access.
+    Subclasses with ``code == 0`` are local failures that carry no ATT error code
+    (:class:`AttTimeoutError`, :class:`AttBearerClosedError`).
+    """
+
+    def __init__(
+        self, code: int, handle: int = 0, opcode: int | None = None, message: str = ""
+    ) -> None:
+        self.code = code
+        self.handle = handle
+        self.opcode = opcode
+        name = AttErrorCode(code).name if code in AttErrorCode._value2member_map_ else f"0x{code:02X}"
+        text = message or f"ATT error {name} on handle 0x{handle:04X}"
+        if opcode is not None and not message:
+            text += f" (request 0x{opcode:02X})"
+        super().__init__(text)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AttError):
+            return NotImplemented
+        return (type(self), self.code, self.handle) == (type(other), other.code, other.handle)
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.code, self.handle))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code=0x{self.code:02X}, handle=0x{self.handle:04X})"
+
+
+class AttTimeoutError(AttError):
+    """The ATT transaction timed out (Vol 3 Part F 3.3.3); the bearer is unusable."""
+
+    def __init__(self, opcode: int | None = None) -> None:
+        super().__init__(0, 0, opcode, "ATT transaction timeout: no more ATT on this bearer")
+
+
+class AttBearerClosedError(AttError):
+    """The bearer closed (disconnection) before the operation completed."""
+
+    def __init__(self, opcode: int | None = None) -> None:
+        super().__init__(0, 0, opcode, "ATT bearer closed")
+
+
+@dataclass(frozen=True)
+class SecurityInfo:
+    """Security state of a connection, as seen by attribute permission checks.
+
+    ``bonded`` (an LTK exists for the peer) only chooses between Insufficient Encryption
+    and Insufficient Authentication on an unencrypted link (Vol 3 Part C 10.3.1).
+    """
+
+    encrypted: bool = False
+    authenticated: bool = False
+    key_size: int = 0
+    authorized: bool = False
+    bonded: bool = False
+
+
+#: The security of a fresh, unencrypted connection.
+NO_SECURITY: Final = SecurityInfo()
+
+
+# ---------------------------------------------------------------------------------------
+# The bearer
+# ---------------------------------------------------------------------------------------
+
+
+class BearerState(enum.Enum):
+    """OPEN -> TIMED_OUT (transaction timeout) or CLOSED (close()); both are final.
+
+    ``(state, input)``: OPEN accepts everything; TIMED_OUT and CLOSED drop received PDUs,
+    send nothing, and fail new requests and indications at once.
+    """
+
+    OPEN = "open"
+    TIMED_OUT = "timed_out"
+    CLOSED = "closed"
+
+
+ResponseCallback = Callable[[AttPdu | AttError, int], None]
+IndicationDone = Callable[[AttError | None, int], None]
+
+
+@dataclass
+class _Request:
+    pdu: AttPdu
+    on_response: ResponseCallback
+    sent_at: int = 0
+
+
+@dataclass
+class _Indication:
+    handle: int
+    value: bytes
+    on_done: IndicationDone | None
+    sent_at: int = 0
+
+
+class AttBearer:
+    """ATT on one connection (Vol 3 Part F): see the module docstring.
+
+    ``handle`` is the HCI connection handle; ``send`` takes a whole ATT PDU (the L2CAP
+    payload of CID 0x0004); ``server`` answers the peer's requests.
+    """
+
+    def __init__(
+        self,
+        handle: int,
+        send: Callable[[bytes], None],
+        server: GattServer,
+        *,
+        local_mtu: int = 247,
+        transaction_timeout_ns: int = ATT_TRANSACTION_TIMEOUT_NS,
+        on_mtu_changed: Callable[[int, int], None] | None = None,
+        on_timeout: Callable[[int], None] | None = None,
+        on_protocol_violation: Callable[[str, int], None] | None = None,
+    ) -> None:
+        if not ATT_DEFAULT_LE_MTU <= local_mtu <= ATT_MAX_MTU:
+            raise AttLocalError(f"local_mtu {local_mtu} is outside {ATT_DEFAULT_LE_MTU}..{ATT_MAX_MTU}")
+        if transaction_timeout_ns <= 0:
+            raise AttLocalError("transaction_timeout_ns must be positive")
+        self.handle = handle
+        self.local_mtu = local_mtu
+        self.transaction_timeout_ns = transaction_timeout_ns
+        self.server = server
+        #: ``(mtu, now)`` after ATT_MTU changed.
+        self.on_mtu_changed = on_mtu_changed
+        #: ``(now)`` once after the transaction timeout.
+        self.on_timeout = on_timeout
+        #: ``(description, now)`` for peer behaviour this bearer ignored.
+        self.on_protocol_violation = on_protocol_violation
+        #: ``(attribute_handle, value, now)`` for each received notification.
+        self.on_notification: Callable[[int, bytes, int], None] | None = None
+        #: ``(attribute_handle, value, now)`` for each received indication (then confirmed).
+        self.on_indication: Callable[[int, bytes, int], None] | None = None
+        self._send = send
+        self._mtu = ATT_DEFAULT_LE_MTU
+        self._state = BearerState.OPEN
+        self._client_mtu_requested = False
+        self._server_mtu_answered = False
+        self._outstanding: _Request | None = None
+        self._queue: deque[_Request] = deque()
+        self._server_pending: int | None = None
+        self._indication: _Indication | None = None
+        self._indications: deque[_Indication] = deque()
+        server.attach(self)
+
+    # -- properties -----------------------------------------------------------------------
+
+    @property
+    def mtu(self) -> int:
+        """The current ATT_MTU."""
+        return self._mtu
+
+    @property
+    def state(self) -> BearerState:
+        return self._state
+
+    @property
+    def is_open(self) -> bool:
+        return self._state is BearerState.OPEN
+
+    @property
+    def mtu_exchange_requested(self) -> bool:
+        """True once our client has sent (or queued) ATT_EXCHANGE_MTU_REQ."""
+        return self._client_mtu_requested
+
+    @property
+    def request_outstanding(self) -> bool:
+        """True while one of our requests waits for its response."""
+        return self._outstanding is not None
+
+    @property
+    def indication_outstanding(self) -> bool:
+        """True while one of our indications waits for its confirmation."""
+        return self._indication is not None
+
+    @property
+    def server_response_pending(self) -> bool:
+        """True while the peer's request waits for a deferred answer of ours."""
+        return self._server_pending is not None
+
+    # -- timer ----------------------------------------------------------------------------
+
+    def get_timer(self) -> int | None:
+        """The earliest transaction deadline, or ``None``."""
+        if self._state is not BearerState.OPEN:
+            return None
+        deadlines = []
+        if self._outstanding is not None:
+            deadlines.append(self._outstanding.sent_at + self.transaction_timeout_ns)
+        if self._indication is not None:
+            deadlines.append(self._indication.sent_at + self.transaction_timeout_ns)
+        return min(deadlines) if deadlines else None
+
+    def handle_timer(self, now: int) -> None:
+        """Fire the transaction timeout if its deadline has passed (Vol 3 Part F 3.3.3)."""
+        deadline = self.get_timer()
+        if deadline is None or now < deadline:
+            return
+        opcode = self._outstanding.pdu.opcode if self._outstanding is not None else None
+        self._shut(BearerState.TIMED_OUT, lambda: AttTimeoutError(opcode), now)
+        if self.on_timeout is not None:
+            self.on_timeout(now)
+
+    def close(self, now: int) -> None:
+        """The connection is gone: fail what is pending and detach from the server."""
+        if self._state is BearerState.CLOSED:
+            return
+        self._shut(BearerState.CLOSED, AttBearerClosedError, now)
+        self.server.detach(self)
+
+    def _shut(self, state: BearerState, make_error: Callable[[], AttError], now: int) -> None:
+        self._state = state
+        requests = ([self._outstanding] if self._outstanding else []) + list(self._queue)
+        indications = ([self._indication] if self._indication else []) + list(self._indications)
+        self._outstanding = None
+        self._queue.clear()
+        self._indication = None
+        self._indications.clear()
+        self._server_pending = None
+        for req in requests:
+            req.on_response(make_error(), now)
+        for ind in indications:
+            if ind.on_done is not None:
+                ind.on_done(make_error(), now)
+
+    # -- client side: requests -------------------------------------------------------------
+
+    def request(self, pdu: AttPdu, now: int, on_response: ResponseCallback) -> None:
+        """Queue a request; ``on_response(response, now)`` gets the response PDU or an
+        :class:`AttError`.
+
+        Raises :class:`AttLocalError` if ``pdu`` is not a request, does not fit ATT_MTU,
+        or is a second ATT_EXCHANGE_MTU_REQ. On a timed-out or closed bearer the callback
+        gets the error at once. An ATT_EXCHANGE_MTU_RSP updates ATT_MTU before the
+        callback runs.
+        """
+        if not is_request(pdu.opcode):
+            raise AttLocalError(f"{type(pdu).__name__} is not an ATT request")
+        self._check_fits(pdu.to_bytes())
+        if isinstance(pdu, ATT_EXCHANGE_MTU_REQ):
+            if self._client_mtu_requested:
+                raise AttLocalError("the client exchanges the MTU only once per connection")
+            self._client_mtu_requested = True
+        if self._fail_if_unusable(on_response, pdu.opcode, now):
+            return
+        self._queue.append(_Request(pdu, on_response))
+        self._pump(now)
+
+    def exchange_mtu(self, now: int, on_done: Callable[[int | AttError, int], None]) -> None:
+        """Exchange MTU once (Vol 3 Part F 3.4.2.1): ``on_done(new ATT_MTU | AttError, now)``."""
+
+        def done(rsp: AttPdu | AttError, when: int) -> None:
+            on_done(rsp if isinstance(rsp, AttError) else self._mtu, when)
+
+        self.request(ATT_EXCHANGE_MTU_REQ(self.local_mtu), now, done)
+
+    def send_command(self, pdu: AttPdu) -> bool:
+        """Send a command (Write Command, Signed Write Command); never answered.
+
+        Returns False (nothing sent) on a timed-out or closed bearer.
+        """
+        if method_type(pdu.opcode) is not AttMethodType.COMMAND:
+            raise AttLocalError(f"{type(pdu).__name__} is not an ATT command")
+        data = pdu.to_bytes()
+        self._check_fits(data)
+        if self._state is not BearerState.OPEN:
+            return False
+        self._send(data)
+        return True
+
+    def _check_fits(self, data: bytes) -> None:
+        if len(data) > self._mtu:
+            raise AttLocalError(f"a {len(data)}-octet PDU does not fit ATT_MTU {self._mtu}")
+
+    def _fail_if_unusable(self, callback: ResponseCallback, opcode: int, now: int) -> bool:
+        if self._state is BearerState.TIMED_OUT:
+            callback(AttTimeoutError(opcode), now)
+            return True
+        if self._state is BearerState.CLOSED:
+            callback(AttBearerClosedError(opcode), now)
+            return True
+        return False
+
+    def _pump(self, now: int) -> None:
+        if self._outstanding is not None or not self._queue or self._state is not BearerState.OPEN:
+            return
+        req = self._queue.popleft()
+        req.sent_at = now
+        self._outstanding = req
+        self._send(req.pdu.to_bytes())
+
+    def _complete(self, result: AttPdu | AttError, now: int) -> None:
+        req = self._outstanding
+        assert req is not None
+        self._outstanding = None
+        if isinstance(result, ATT_EXCHANGE_MTU_RSP):
+            self._set_mtu(result.server_rx_mtu, now)
+        req.on_response(result, now)
+        self._pump(now)
+
+    def _set_mtu(self, peer_rx_mtu: int, now: int) -> None:
+        # A peer Rx MTU below 23 leaves ATT_MTU at the default (Vol 3 Part F 3.4.2.2).
+        new = max(ATT_DEFAULT_LE_MTU, min(self.local_mtu, peer_rx_mtu))
+        if new != self._mtu:
+            self._mtu = new
+            if self.on_mtu_changed is not None:
+                self.on_mtu_changed(new, now)
+
+    # -- server side: notifications and indications -------------------------------------
+
+    def notify(self, attribute_handle: int, value: bytes) -> bool:
+        """Send ATT_HANDLE_VALUE_NTF, value cut to ATT_MTU-3 (Vol 3 Part F 3.4.7.1).
+
+        Returns False (nothing sent) on a timed-out or closed bearer.
+        """
+        if self._state is not BearerState.OPEN:
+            return False
+        pdu = ATT_HANDLE_VALUE_NTF(attribute_handle, bytes(value[: self._mtu - 3]))
+        self._send(pdu.to_bytes())
+        return True
+
+    def notify_multiple(self, values: list[tuple[int, bytes]]) -> bool:
+        """Send ATT_MULTIPLE_HANDLE_VALUE_NTF (Vol 3 Part F 3.4.7.4) with two or more
+        whole values; :class:`AttLocalError` if they do not fit ATT_MTU-1 octets."""
+        if len(values) < 2:
+            raise AttLocalError("ATT_MULTIPLE_HANDLE_VALUE_NTF carries two or more values")
+        pdu = ATT_MULTIPLE_HANDLE_VALUE_NTF(tuple(HandleLengthValue(h, bytes(v)) for h, v in values))
+        data = pdu.to_bytes()
+        self._check_fits(data)
+        if self._state is not BearerState.OPEN:
+            return False
+        self._send(data)
+        return True
+
+    def indicate(
+        self, attribute_handle: int, value: bytes, now: int, on_done: IndicationDone | None = None
+    ) -> None:
+        """Queue ATT_HANDLE_VALUE_IND (value cut to ATT_MTU-3, Vol 3 Part F 3.4.7.2).
+
+        ``on_done(None, now)`` on confirmation, ``on_done(AttError, now)`` on timeout or
+        close.
+        """
+        if self._state is not BearerState.OPEN:
+            if on_done is not None:
+                closed = self._state is BearerState.CLOSED
+                on_done(AttBearerClosedError() if closed else AttTimeoutError(), now)
+            return
+        self._indications.append(_Indication(attribute_handle, bytes(value), on_done))
+        self._pump_indications(now)
+
+    def _pump_indications(self, now: int) -> None:
+        if self._indication is not None or not self._indications or self._state is not BearerState.OPEN:
+            return
+        ind = self._indications.popleft()
+        ind.sent_at = now
+        self._indication = ind
+        # The value is cut to the ATT_MTU in force when it leaves, not when it was queued.
+        self._send(ATT_HANDLE_VALUE_IND(ind.handle, ind.value[: self._mtu - 3]).to_bytes())
+
+    # -- server side: deferred responses ------------------------------------------------
+
+    def begin_deferred_response(self, request_opcode: int) -> None:
+        """Called by the server when it answers the current request later."""
+        self._server_pending = request_opcode
+
+    def complete_deferred_response(self, response: bytes) -> None:
+        """Send the deferred answer (a response or ATT_ERROR_RSP) to the peer's request."""
+        if self._server_pending is None or self._state is not BearerState.OPEN:
+            return
+        self._server_pending = None
+        self._send(response)
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def _violation(self, what: str, now: int) -> None:
+        if self.on_protocol_violation is not None:
+            self.on_protocol_violation(what, now)
+
+    def _error_rsp(self, opcode: int, handle: int, code: int) -> None:
+        self._send(ATT_ERROR_RSP(opcode, handle, code).to_bytes())
+
+    def receive(self, pdu: bytes, now: int) -> None:
+        """One ATT PDU from the peer (the payload of an L2CAP frame on CID 0x0004)."""
+        if self._state is not BearerState.OPEN:
+            return
+        data = bytes(pdu)
+        if not data:
+            self._violation("empty ATT PDU", now)
+            return
+        opcode = data[0]
+        # An unknown opcode without the Command Flag is handled as a request (3.4.1.1).
+        request_like = is_request(opcode) or (method_type(opcode) is None and not is_command(opcode))
+        if request_like and self._server_pending is not None:
+            self._violation(f"request 0x{opcode:02X} while a request is outstanding: ignored", now)
+            return
+        if len(data) > self._mtu:
+            if request_like:
+                self._error_rsp(opcode, 0, AttErrorCode.INVALID_PDU)
+            self._violation(f"{len(data)}-octet PDU exceeds ATT_MTU {self._mtu}", now)
+            return
+        try:
+            decoded = decode_att_pdu(data)
+        except UnknownAttOpcode:
+            if is_command(opcode):
+                self._violation(f"unknown command 0x{opcode:02X} ignored", now)
+            else:
+                self._error_rsp(opcode, 0, AttErrorCode.REQUEST_NOT_SUPPORTED)
+            return
+        except AttDecodeError as exc:
+            self._malformed(opcode, str(exc), now)
+            return
+        self._dispatch(decoded, now)
+
+    def _malformed(self, opcode: int, reason: str, now: int) -> None:
+        if is_request(opcode):
+            self._error_rsp(opcode, 0, AttErrorCode.INVALID_PDU)
+        elif is_response(opcode) and self._expects(opcode):
+            assert self._outstanding is not None
+            self._complete(
+                AttError(AttErrorCode.INVALID_PDU, 0, self._outstanding.pdu.opcode, reason), now
+            )
+        else:
+            self._violation(f"malformed PDU ignored: {reason}", now)
+
+    def _expects(self, opcode: int) -> bool:
+        """True if ``opcode`` answers our outstanding request."""
+        if self._outstanding is None:
+            return False
+        return opcode in (response_opcode(self._outstanding.pdu.opcode), ATT_ERROR_RSP.opcode)
+
+    def _dispatch(self, pdu: AttPdu, now: int) -> None:
+        kind = method_type(pdu.opcode)
+        if kind is AttMethodType.REQUEST:
+            self._on_request(pdu, now)
+        elif kind is AttMethodType.COMMAND:
+            self.server.handle_command(self, pdu, now)
+        elif kind is AttMethodType.RESPONSE:
+            self._on_response(pdu, now)
+        elif isinstance(pdu, ATT_HANDLE_VALUE_NTF):
+            if self.on_notification is not None:
+                self.on_notification(pdu.attribute_handle, pdu.attribute_value, now)
+        elif isinstance(pdu, ATT_MULTIPLE_HANDLE_VALUE_NTF):
+            for handle, value in pdu.handle_length_value_tuple_list:
+                if self.on_notification is not None:
+                    self.on_notification(handle, value, now)
+        elif isinstance(pdu, ATT_HANDLE_VALUE_IND):
+            if self.on_indication is not None:
+                self.on_indication(pdu.attribute_handle, pdu.attribute_value, now)
+            if self._state is BearerState.OPEN:
+                self._send(ATT_HANDLE_VALUE_CFM().to_bytes())
+        elif isinstance(pdu, ATT_HANDLE_VALUE_CFM):
+            self._on_confirmation(now)
+
+    def _on_request(self, pdu: AttPdu, now: int) -> None:
+        if isinstance(pdu, ATT_EXCHANGE_MTU_REQ):
+            self._send(ATT_EXCHANGE_MTU_RSP(self.local_mtu).to_bytes())
+            if self._server_mtu_answered:
+                self._violation("second ATT_EXCHANGE_MTU_REQ: answered, ATT_MTU unchanged", now)
+                return
+            self._server_mtu_answered = True
+            self._set_mtu(pdu.client_rx_mtu, now)
+            return
+        response = self.server.handle_request(self, pdu, now)
+        if response is not None:
+            self._send(response)
+
+    def _on_response(self, pdu: AttPdu, now: int) -> None:
+        if not self._expects(pdu.opcode):
+            self._violation(f"unexpected response 0x{pdu.opcode:02X} ignored", now)
+            return
+        assert self._outstanding is not None
+        if isinstance(pdu, ATT_ERROR_RSP):
+            if pdu.request_opcode_in_error != self._outstanding.pdu.opcode:
+                self._violation("ATT_ERROR_RSP for another request ignored", now)
+                return
+            code, handle = pdu.error_code, pdu.attribute_handle_in_error
+            self._complete(AttError(code, handle, pdu.request_opcode_in_error), now)
+            return
+        self._complete(pdu, now)
+
+    def _on_confirmation(self, now: int) -> None:
+        ind = self._indication
+        if ind is None:
+            self._violation("ATT_HANDLE_VALUE_CFM with no indication outstanding ignored", now)
+            return
+        self._indication = None
+        if ind.on_done is not None:
+            ind.on_done(None, now)
+        self._pump_indications(now)
