@@ -198,6 +198,22 @@ class Runner:
         host_driver.listeners.append(_bind_host(self._on_host_event, spec.name))
         self.kernel.call_at(spec.boot_time_ns, _bind(self._boot, node))
 
+    def add_device(self, name: str, position: tuple[float, ...]) -> HostDriver:
+        """A node with a controller and a host but no firmware, for a script to drive
+        (the Python device API); returns its host driver, powered on at once."""
+        if name in self.world.drivers:
+            raise RunError(f"duplicate node name {name!r}")
+        rng = self.kernel.seeds.stream(f"node/{name}/public-address")
+        public = Address(((0xF0_00_00 << 24) | rng.getrandbits(24)).to_bytes(6, "little"))
+        driver = add_controller_node(self.world, name, position, public_address=public)
+        host = Host(self.kernel.seeds.stream(f"node/{name}/host"))
+        host_driver = HostDriver(self.world, driver, host, power_on=True)
+        self.record.nodes[name] = NodeRecord(name, "device", str(public), "public", status="running")
+        self._by_radio[driver.radio_id] = name
+        self._by_address[public.value] = name
+        host_driver.listeners.append(_bind_host(self._on_host_event, name))
+        return host_driver
+
     def _addresses(self, spec: NodeSpec) -> tuple[Address, Address | None]:
         """(the controller's public address, the random static address or None)."""
         rng = self.kernel.seeds.stream(f"node/{spec.name}/public-address")
@@ -340,25 +356,33 @@ class Runner:
     # -- running -----------------------------------------------------------------------------
     def run(self) -> RunRecord:
         """Run to the end (duration, expectations or Ctrl-C) and finish; returns the record."""
-        end = self.scenario.duration_ns
         try:
-            while self.kernel.now < end:
-                self.kernel.run(min(end, self.kernel.now + SLICE_NS))
-                if self.options.progress is not None:
-                    self.options.progress(self.kernel.now, end)
-                if (
-                    self.scenario.stop_when == "expectations"
-                    and self._tracker is not None
-                    and self._tracker.all_met(self.kernel.now)
-                ):
-                    self.record.stopped_early = True
-                    break
+            self.advance(self.scenario.duration_ns, early_stop=self.scenario.stop_when == "expectations")
         except KeyboardInterrupt:
             self.record.interrupted = True
             raise
         finally:
             self.finish()
         return self.record
+
+    def advance(
+        self, until_ns: int, *, early_stop: bool = False, condition: Callable[[], bool] | None = None
+    ) -> bool:
+        """Run the world to ``until_ns`` in slices; stop earlier when ``condition()`` holds
+        (checked after every slice and at most every simulated millisecond when given) or,
+        with ``early_stop``, when every expectation is decided. Returns True if it stopped
+        early."""
+        step = SLICE_NS if condition is None else MS
+        while self.kernel.now < until_ns:
+            self.kernel.run(min(until_ns, self.kernel.now + step))
+            if self.options.progress is not None:
+                self.options.progress(self.kernel.now, self.scenario.duration_ns)
+            if condition is not None and condition():
+                return True
+            if early_stop and self._tracker is not None and self._tracker.all_met(self.kernel.now):
+                self.record.stopped_early = True
+                return True
+        return False
 
     def finish(self) -> None:
         """Close captures and write logs, summary and report; safe to call twice."""
