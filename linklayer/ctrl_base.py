@@ -47,7 +47,13 @@ class ControllerConfig:
     max_tx_power_dbm: int = 10
     sleep_clock_accuracy_ppm: int = 50
     le_features: int = int(
-        LeFeature.LE_2M_PHY
+        LeFeature.LE_ENCRYPTION
+        | LeFeature.CONNECTION_PARAMETERS_REQUEST_PROCEDURE
+        | LeFeature.EXTENDED_REJECT_INDICATION
+        | LeFeature.PERIPHERAL_INITIATED_FEATURES_EXCHANGE
+        | LeFeature.LE_PING
+        | LeFeature.LE_DATA_PACKET_LENGTH_EXTENSION
+        | LeFeature.LE_2M_PHY
         | LeFeature.LE_CODED_PHY
         | LeFeature.LE_EXTENDED_ADVERTISING
         | LeFeature.EXTENDED_SCANNER_FILTER_POLICIES
@@ -56,6 +62,12 @@ class ControllerConfig:
     hci_version: int = HCI_VERSION_5_3
     hci_subversion: int = 0x0001
     company_identifier: int = COMPANY_ID_TESTING
+
+
+#: Events the masks never suppress (Vol 4 Part E 7.3.1: bits 13, 14 and 18 are reserved).
+UNMASKABLE_EVENTS = frozenset({0x0E, 0x0F, 0x13})
+#: Event code -> bit of Event_Mask_Page_2 (Vol 4 Part E 7.3.69).
+PAGE_2_EVENT_BITS = {0x57: 23, 0x59: 25}
 
 
 class ControllerBase:
@@ -73,6 +85,8 @@ class ControllerBase:
     hci_mode: str | None
     advertisers: dict[int, Advertiser]
     scanner: Scanner | None
+    suggested_max_tx_octets: int
+    suggested_max_tx_time: int
     _hci_out: list[tuple[int, bytes]]
 
     def own_address(self, own_address_type: int, set_random: Address | None = None) -> Address | None:
@@ -99,11 +113,23 @@ class ControllerBase:
                 return
             if not (self.le_event_mask >> (event.SUBEVENT_CODE - 1)) & 1:
                 return
-        else:
-            code = event.EVENT_CODE
-            if code not in (0x0E, 0x0F) and 1 <= code <= 64 and not (self.event_mask >> (code - 1)) & 1:
-                return
+        elif not self.event_enabled(event.EVENT_CODE):
+            return
         self._hci_out.append((H4_EVENT, event.to_bytes()))
+
+    def event_enabled(self, code: int) -> bool:
+        """Whether the event masks let event ``code`` through (Vol 4 Part E 7.3.1, 7.3.69).
+
+        Command Complete, Command Status and Number Of Completed Packets cannot be masked
+        (their old mask bits 13, 14 and 18 are reserved). Other codes up to 0x40 use bit
+        code-1 of the first page; later events use their bit on page 2.
+        """
+        if code in UNMASKABLE_EVENTS:
+            return True
+        if code <= 64:
+            return bool((self.event_mask >> (code - 1)) & 1)
+        bit = PAGE_2_EVENT_BITS.get(code)
+        return bit is None or bool((self.event_mask_page_2 >> bit) & 1)
 
     def le_event_enabled(self, subevent: int) -> bool:
         return bool((self.event_mask >> LE_META_EVENT_BIT) & 1 and (self.le_event_mask >> (subevent - 1)) & 1)

@@ -245,3 +245,21 @@ def test_supported_commands_bitmap_is_true_to_the_implementation() -> None:
         unknown = (isinstance(reply, HCI_Command_Status_Event) and reply.status == ErrorCode.UNKNOWN_HCI_COMMAND)
         assert is_supported(bitmap, opcode) == (not unknown), cls.__name__
     assert Address is not None
+
+
+def test_event_masks_follow_the_spec_pages_and_never_hide_flow_control() -> None:
+    import random
+
+    from linklayer.controller import Controller, ControllerConfig
+
+    ctrl = Controller(ControllerConfig(), random.Random(0))
+    ctrl.event_mask = 0  # everything on page 1 masked
+    ctrl.event_mask_page_2 = 0
+    assert ctrl.event_enabled(0x0E) and ctrl.event_enabled(0x0F)
+    assert ctrl.event_enabled(0x13)  # Number_Of_Completed_Packets: its old bit 18 is reserved
+    assert not ctrl.event_enabled(0x05)  # Disconnection Complete: bit 4
+    assert not ctrl.event_enabled(0x57)  # Authenticated Payload Timeout Expired: page 2 bit 23
+    ctrl.event_mask_page_2 = 1 << 23
+    assert ctrl.event_enabled(0x57)
+    ctrl.event_mask = 1 << 4
+    assert ctrl.event_enabled(0x05) and not ctrl.event_enabled(0x08)
