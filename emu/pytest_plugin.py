@@ -68,12 +68,12 @@ class AirView:
         return list(self._record.air)
 
     def count(self, pdu_name: str, sender: str | None = None) -> int:
-        from .air_names import classify_all
+        from .air_names import classify_packets
 
-        names = classify_all(self._record.air)
+        names = classify_packets(self._record.air)
         return sum(
             1 for packet, name in zip(self._record.air, names)
-            if name == pdu_name and (sender is None or packet.node == sender)
+            if name.counts_as(pdu_name) and (sender is None or packet.node == sender)
         )
 
 

@@ -73,8 +73,8 @@ class ExpectNoErrors:
 
 @dataclass(frozen=True)
 class ExpectConnected:
-    """``{connected: [a, b], by: T, value: bool}``: whether a and b are connected at
-    ``by_ns`` (``None`` = the end of the run)."""
+    """``{connected: [a, b], by: T, value: bool}``: whether a connection between a and b
+    (either role) started at or before ``by_ns`` (``None`` = the end of the run)."""
 
     kind: ClassVar[str] = "connected"
     nodes: tuple[str, str]
