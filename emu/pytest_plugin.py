@@ -57,6 +57,19 @@ class SimNodeHandle:
         return self._world.record.nodes[self.name].address
 
 
+class _DeviceProxy:
+    """Stands for a :class:`emu.device.Device` until its world is built."""
+
+    def __init__(self, world: "SimWorld") -> None:
+        self._world = world
+        self._device: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._device is None:
+            self._world.start()
+        return getattr(self._device, attr)
+
+
 class AirView:
     """The packets on the air so far, with counting by PDU name (``ADV_IND``, ``ATT_READ_REQ``...)."""
 
@@ -107,13 +120,12 @@ class SimWorld:
         return handle
 
     def device(self, name: str, position: tuple[float, ...] = (0.0, 0.0)) -> Any:
-        """A scripted device on the Python device API (its calls advance simulated time)."""
+        """A scripted device on the Python device API (:class:`emu.device.Device`): its
+        calls run the world until they complete. The world starts when it is first used."""
         self._check_not_started()
-        from .device import DeferredDevice
-
-        device = DeferredDevice(name)
-        self._devices.append((name, position, device))
-        return device
+        proxy = _DeviceProxy(self)
+        self._devices.append((name, position, proxy))
+        return proxy
 
     def _check_not_started(self) -> None:
         if self.runner is not None:
@@ -126,8 +138,11 @@ class SimWorld:
             scenario = validate_mapping(self._mapping, file="<test>", base_dir=Path.cwd())
             options = RunOptions(pcap=self.pcap, logs_dir=self.logs)
             runner = Runner(scenario, options)
-            for name, position, device in self._devices:
-                device.attach(runner.add_device(name, position))
+            from .device import Device
+            from .device_wait import KernelWaiter
+
+            for name, position, proxy in self._devices:
+                proxy._device = Device(runner.add_device(name, position), KernelWaiter(runner.world), name=name)
             self.runner = runner
         return self.runner
 

@@ -391,7 +391,7 @@ class Runner:
         self._finished = True
         self.record.end_ns = self.kernel.now
         for node in self.nodes.values():
-            node.record.output.sort()
+            node.record.output.sort(key=lambda o: o.t_ns)  # stable: print order kept
             if node.record.status == "running":
                 node.record.status = "stopped" if not node.record.failures else "failed"
         try:
