@@ -44,11 +44,16 @@ def case(name: str, default: bool = True) -> Callable[[CaseFn], CaseFn]:
     return register
 
 
+#: Modules whose import registers bench cases.
+BENCH_MODULES = ["emu.bench_cases"]
+
+
 def _load_cases() -> None:
     # Case modules register themselves on import.
     import importlib
 
-    importlib.import_module("emu.bench_cases")
+    for module in BENCH_MODULES:
+        importlib.import_module(module)
 
 
 def _child(name: str, conn: Any) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .personality import PersonalityUnavailable, load_personality
+import importlib
+
+from .personality import PERSONALITY_PACKAGES, PersonalityUnavailable, load_personality
 
 
 class StarterError(ValueError):
@@ -16,7 +18,8 @@ def write_starter(folder: Path, name: str, personality: str) -> Path:
     if not name.replace("-", "").replace("_", "").isalnum():
         raise StarterError(f"{name!r}: a scenario name uses letters, digits, '-' and '_'")
     try:
-        package = load_personality(personality)
+        load_personality(personality)
+        package = importlib.import_module(PERSONALITY_PACKAGES[personality])
     except PersonalityUnavailable as exc:
         raise StarterError(str(exc)) from exc
     files: dict[str, str] | None = getattr(package, "STARTER", None)

@@ -27,8 +27,9 @@ from typing import Any
 from emu.personality import NodeContext, Personality
 
 from .modules import make_blesim_module, make_time_module
+from .starter import STARTER
 
-__all__ = ["PERSONALITY", "NativePersonality"]
+__all__ = ["PERSONALITY", "NativePersonality", "STARTER"]
 
 
 @dataclass

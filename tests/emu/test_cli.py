@@ -66,3 +66,30 @@ def test_bench_lists_cases_and_refuses_unknown_ones() -> None:
     assert code == 0 and "adv-crowd-100" in out.split()
     code, _, err = invoke("bench", "no-such-case")
     assert code == 2 and err.startswith("error: unknown bench case")
+
+
+def test_new_writes_a_starter_that_runs_green_for_each_personality(tmp_path: Path) -> None:
+    import importlib
+
+    from emu.personality import PERSONALITY_PACKAGES
+
+    available = []
+    for name, package in PERSONALITY_PACKAGES.items():
+        try:
+            module = importlib.import_module(package)
+        except ModuleNotFoundError:
+            continue
+        if getattr(module, "STARTER", None):
+            available.append(name)
+    assert "native" in available
+    for personality in available:
+        code, out, err = invoke("new", f"demo-{personality}", "--personality", personality, "--dir", str(tmp_path))
+        assert code == 0, err
+        scenario = tmp_path / f"demo-{personality}" / f"demo-{personality}.yaml"
+        assert scenario.is_file()
+        code, out, err = invoke("run", str(scenario), "--quiet")
+        assert code == 0, (personality, out, err)
+    code, _, err = invoke("new", "x", "--personality", "cobol", "--dir", str(tmp_path))
+    assert code == 2 and err.startswith("error: ")
+    code, _, err = invoke("new", "demo-native", "--dir", str(tmp_path))
+    assert code == 2 and "already exists" in err
