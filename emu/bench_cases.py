@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from phy.units import MS, S
@@ -167,3 +168,50 @@ def ll_2m_7() -> CaseResult:
 @case("ll-throughput-2M-50ms")
 def ll_2m_50() -> CaseResult:
     return ll_throughput("2M", 50.0)
+
+
+# ----------------------------------------------------------------------------- scenarios
+BENCH_FIRMWARE = Path(__file__).resolve().parent / "bench_firmware"
+
+
+def scenario_crowd(personality: str, beacon: str, scanner: str, beacons: int = 50, duration: str = "60s") -> CaseResult:
+    """``beacons`` beacon nodes and 2 scanners that print what they see, through the same
+    code path as ``blesim run`` (scenario validation, runner, firmware runtime, host)."""
+    import resource
+
+    from .run import RunOptions, Runner
+    from .scenario import validate_mapping
+
+    side = 8
+    nodes = [
+        {"name": f"beacon-{i}", "personality": personality, "firmware": str(BENCH_FIRMWARE / beacon),
+         "position": [2.0 * (i % side), 2.0 * (i // side)]}
+        for i in range(beacons)
+    ]
+    nodes += [
+        {"name": f"scanner-{i}", "personality": personality, "firmware": str(BENCH_FIRMWARE / scanner),
+         "position": [7.0 + i, 6.0]}
+        for i in range(2)
+    ]
+    scenario = validate_mapping({"name": "scenario-crowd", "seed": 1, "duration": duration, "nodes": nodes},
+                                file="<bench>", base_dir=BENCH_FIRMWARE)
+    before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    runner = Runner(scenario, RunOptions())
+    runner.run()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    lines = sum(len(n.output) for n in runner.record.nodes.values())
+    failures = sum(len(n.failures) for n in runner.record.nodes.values())
+    if failures:
+        raise RuntimeError(f"scenario-crowd: {failures} firmware failures")
+    return CaseResult(
+        sim_ns=runner.record.end_ns,
+        packets=runner.world.transmissions,
+        figures={"nodes": beacons + 2, "lines_printed": lines,
+                 "peak_kb_per_node": round(peak_kb / (beacons + 2), 1),
+                 "growth_kb_per_node": round((peak_kb - before_kb) / (beacons + 2), 1)},
+    )
+
+
+@case("scenario-crowd")
+def scenario_crowd_native() -> CaseResult:
+    return scenario_crowd("native", "native_beacon.py", "native_scanner.py")
