@@ -172,8 +172,10 @@ def _features(ck: Checker, value: object, src: Src) -> int:
     mask = 0
     bad = False
     for _, item, isrc in ck.items(value, src, "LE feature names"):
+        # The specification writes feature names in capitals; either case is accepted.
+        name = item.lower() if isinstance(item, str) else item
         try:
-            mask |= 1 << S.LE_FEATURE_BITS[ck.choice(item, isrc, S.LE_FEATURE_BITS, "LE feature")]
+            mask |= 1 << S.LE_FEATURE_BITS[ck.choice(name, isrc, S.LE_FEATURE_BITS, "LE feature")]
         except Invalid:
             bad = True
     if bad:
