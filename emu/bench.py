@@ -45,7 +45,7 @@ def case(name: str, default: bool = True) -> Callable[[CaseFn], CaseFn]:
 
 
 #: Modules whose import registers bench cases.
-BENCH_MODULES = ["emu.bench_cases"]
+BENCH_MODULES = ["emu.bench_cases", "emu.bench_gatt"]
 
 
 def _load_cases() -> None:
