@@ -159,37 +159,47 @@ class AttPdu:
 
     def _encode_parameters(self) -> bytes:
         out = bytearray()
-        for f in dataclasses.fields(self):
-            kind = f.metadata.get("att")
-            value = getattr(self, f.name)
+        for name, kind in _att_fields(type(self)):
+            value = getattr(self, name)
             if kind == "u8":
-                out += _u8(value, f.name)
+                out += _u8(value, name)
             elif kind == "u16":
-                out += _u16(value, f.name)
+                out += _u16(value, name)
             elif kind == "uuid":
                 out += _att_uuid(value)
             elif kind == "rest":
                 out += bytes(value)
             else:  # pragma: no cover - programming error in a subclass
-                raise TypeError(f"{type(self).__name__}.{f.name} has no wire format")
+                raise TypeError(f"{type(self).__name__}.{name} has no wire format")
         return bytes(out)
 
     @classmethod
     def _decode_parameters(cls, reader: _Reader) -> Self:
         kwargs: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            kind = f.metadata.get("att")
+        for name, kind in _att_fields(cls):
             if kind == "u8":
-                kwargs[f.name] = reader.u8(f.name)
+                kwargs[name] = reader.u8(name)
             elif kind == "u16":
-                kwargs[f.name] = reader.u16(f.name)
+                kwargs[name] = reader.u16(name)
             elif kind == "uuid":
-                kwargs[f.name] = reader.uuid_rest(f.name)
+                kwargs[name] = reader.uuid_rest(name)
             elif kind == "rest":
-                kwargs[f.name] = reader.rest()
+                kwargs[name] = reader.rest()
             else:  # pragma: no cover - programming error in a subclass
-                raise TypeError(f"{cls.__name__}.{f.name} has no wire format")
+                raise TypeError(f"{cls.__name__}.{name} has no wire format")
         return cls(**kwargs)
+
+
+_ATT_FIELDS: dict[type, tuple[tuple[str, object], ...]] = {}
+
+
+def _att_fields(cls: type) -> tuple[tuple[str, object], ...]:
+    """(name, wire kind) of a PDU class's fields, computed once per class."""
+    found = _ATT_FIELDS.get(cls)
+    if found is None:
+        found = tuple((f.name, f.metadata.get("att")) for f in dataclasses.fields(cls))
+        _ATT_FIELDS[cls] = found
+    return found
 
 
 _P = TypeVar("_P", bound="type[AttPdu]")

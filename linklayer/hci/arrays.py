@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterable, TypeVar
 
-from .codec import HciDecodeError, Packed
+from .codec import HciDecodeError, Packed, _wire_fields
 
 P = TypeVar("P", bound=Packed)
 
@@ -21,11 +21,8 @@ P = TypeVar("P", bound=Packed)
 def decode_entry(cls: type[P], data: bytes, offset: int) -> tuple[P, int]:
     """Decode one ``cls`` entry starting at ``offset``; return it and the next offset."""
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        wire = f.metadata.get("hci")
-        if wire is None:
-            continue
-        values[f.name], offset = wire.decode(data, offset)
+    for name, wire in _wire_fields(cls):
+        values[name], offset = wire.decode(data, offset)
     return cls(**values), offset
 
 
