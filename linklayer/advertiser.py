@@ -111,6 +111,8 @@ class AdvertisingSet:
     did: int = 0
     duration_ns: int = 0  # 0: no limit
     max_events: int = 0  # 0: no limit
+    #: ChSel of ADV_IND / ADV_DIRECT_IND: the controller supports CSA #2 (Vol 6 Part B 2.3.1).
+    ch_sel: bool = False
 
     @property
     def kind(self) -> AdvEventKind:
@@ -320,9 +322,22 @@ class Advertiser:
                 and self.host.connect_request_received(self, pdu, packet, now)
             ):
                 self.radio.idle(self)
+                if isinstance(pdu, AUX_CONNECT_REQ):
+                    self._send_connect_rsp(pdu, packet)
                 self._finish_event(now, stop=True)
                 return
         self._advance(now)
+
+    def _send_connect_rsp(self, req: AUX_CONNECT_REQ, packet: RadioPacket) -> None:
+        """AUX_CONNECT_RSP T_IFS after an accepted AUX_CONNECT_REQ (Vol 6 Part B 4.4.2.4.3)."""
+        rsp = ExtendedAdvPdu.aux_connect_rsp(self.set.own_address, req.init_a).to_bytes()
+        start = packet.end_ns + T_IFS
+        self.radio.transmit(
+            self,
+            RadioTx(start, packet.channel, packet.phy, ADVERTISING_ACCESS_ADDRESS, rsp,
+                    crc24_bytes(ADV_CRC_INIT, rsp), float(self.set.tx_power_dbm)),
+            start + airtime_ns(packet.phy, len(rsp)),
+        )
 
     # -- control ---------------------------------------------------------------------
     def stop(self) -> None:
@@ -404,10 +419,10 @@ class Advertiser:
         s = self.set
         kind = s.kind
         if kind is AdvEventKind.ADV_IND:
-            return ADV_IND(s.own_address, s.adv_data).to_bytes()
+            return ADV_IND(s.own_address, s.adv_data, s.ch_sel).to_bytes()
         if kind in (AdvEventKind.ADV_DIRECT_IND_HIGH, AdvEventKind.ADV_DIRECT_IND_LOW):
             assert s.peer_address is not None
-            return ADV_DIRECT_IND(s.own_address, s.peer_address).to_bytes()
+            return ADV_DIRECT_IND(s.own_address, s.peer_address, s.ch_sel).to_bytes()
         if kind is AdvEventKind.ADV_SCAN_IND:
             return ADV_SCAN_IND(s.own_address, s.adv_data).to_bytes()
         return ADV_NONCONN_IND(s.own_address, s.adv_data).to_bytes()

@@ -52,10 +52,11 @@ from .scanner import Scanner
 from .scheduler import Scheduler
 from .ctrl_advertising import AdvertisingCommands
 from .ctrl_scanning import ScanningCommands
+from .ctrl_connections import ConnectionCommands
 
 Handler = Callable[[Any, int], "ReturnParameters | int | None"]
 
-class Controller(AdvertisingCommands, ScanningCommands):
+class Controller(ConnectionCommands, AdvertisingCommands, ScanningCommands):
     """A BLE controller: see the module docstring."""
 
     def __init__(
@@ -130,6 +131,7 @@ class Controller(AdvertisingCommands, ScanningCommands):
         self.suggested_max_tx_time = 328
         self._init_advertising()
         self._init_scanning()
+        self._init_connections()
 
     # -- commands ----------------------------------------------------------------------
     def _command(self, packet: bytes, now: int) -> None:
@@ -179,8 +181,7 @@ class Controller(AdvertisingCommands, ScanningCommands):
         self._hci_out.append((H4_EVENT, ev.to_bytes()))
 
     def _acl(self, packet: bytes, now: int) -> None:
-        # ACL data needs a connection (the connection layer); without one it is dropped.
-        self.malformed += 1
+        self._connection_acl(packet, now)
 
     def supported_opcodes(self) -> list[int]:
         return sorted(self.handlers)
@@ -217,6 +218,7 @@ class Controller(AdvertisingCommands, ScanningCommands):
         h[lx.HCI_LE_Read_Transmit_Power_Command.OPCODE] = self._le_read_transmit_power
         self._register_advertising(h)
         self._register_scanning(h)
+        self._register_connections(h)
 
     # -- generic handlers --------------------------------------------------------------
     def _ok(self, cmd: Any, now: int) -> int:
@@ -227,6 +229,7 @@ class Controller(AdvertisingCommands, ScanningCommands):
             adv.stop()
         if self.scanner is not None:
             self.scanner.stop()
+        self._connections_stopped(now)
         self._reset_state(now)
         return 0
 
