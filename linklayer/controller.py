@@ -299,7 +299,8 @@ class Controller(ConnectionCommands, AdvertisingCommands, ScanningCommands):
     def _le_set_random_address(self, cmd: lc.HCI_LE_Set_Random_Address_Command, now: int) -> int:
         # Allowed while advertising/scanning in 5.x only for changes the host is allowed;
         # legacy advertising or scanning in progress makes it disallowed (7.8.4).
-        if self.hci_mode == "legacy" and (self._legacy_adv_enabled() or self.scanner is not None):
+        busy = self._legacy_adv_enabled() or self.scanner is not None or self.initiator is not None
+        if self.hci_mode == "legacy" and busy:
             return int(ErrorCode.COMMAND_DISALLOWED)
         self.random_address = Address(cmd.random_address, True)
         return 0
@@ -307,6 +308,8 @@ class Controller(ConnectionCommands, AdvertisingCommands, ScanningCommands):
     def _fal_in_use(self) -> bool:
         if any(a.set.filter_policy for a in self.advertisers.values()):
             return True
+        if self.initiator is not None and self.initiator.config.filter_policy == 1:
+            return True  # initiating from the filter accept list (Vol 4 Part E 7.8.15)
         return self.scanner is not None and self.scanner.config.filter_policy in (1, 3)
 
     def _fal_size(self, cmd: Any, now: int) -> ReturnParameters:

@@ -263,3 +263,22 @@ def test_event_masks_follow_the_spec_pages_and_never_hide_flow_control() -> None
     assert ctrl.event_enabled(0x57)
     ctrl.event_mask = 1 << 4
     assert ctrl.event_enabled(0x05) and not ctrl.event_enabled(0x08)
+
+
+def test_initiating_locks_the_filter_accept_list_and_the_random_address() -> None:
+    world, _ = world_with_air()
+    n = node(world, "n")
+    hs.send(n.driver, lc.HCI_LE_Add_Device_To_Filter_Accept_List_Command(0, bytes.fromhex("112233445566")))
+    hs.send(n.driver, lc.HCI_LE_Create_Connection_Command(
+        le_scan_interval=16, le_scan_window=16, initiator_filter_policy=1, peer_address_type=0,
+        peer_address=bytes(6), own_address_type=0, connection_interval_min=6, connection_interval_max=6,
+        max_latency=0, supervision_timeout=100, min_ce_length=0, max_ce_length=0,
+    ))
+    n.hci.packets.clear()
+    hs.send(n.driver, lc.HCI_LE_Add_Device_To_Filter_Accept_List_Command(0, bytes.fromhex("665544332211")))
+    hs.send(n.driver, lc.HCI_LE_Set_Random_Address_Command(random_address=bytes.fromhex("0102030405C6")))
+    assert [s for _, s in _statuses(n)] == [ErrorCode.COMMAND_DISALLOWED, ErrorCode.COMMAND_DISALLOWED]
+    hs.send(n.driver, lc.HCI_LE_Create_Connection_Cancel_Command())
+    n.hci.packets.clear()
+    hs.send(n.driver, lc.HCI_LE_Add_Device_To_Filter_Accept_List_Command(0, bytes.fromhex("665544332211")))
+    assert [s for _, s in _statuses(n)] == [0]
