@@ -1,0 +1,170 @@
+"""The ``smp*`` functions of the ``ble`` module and events 63/64.
+
+Theory of operation
+-------------------
+The later QuecPython firmware adds pairing on top of the security issue:
+``smpSetConfig(io_cap, auth_req, passkey, timeout)`` sets the pairing features for the
+links that follow (and the open ones), ``smpStartPair(connect_id)`` starts pairing
+(central: Pairing Request; peripheral: Security Request), event 64
+``(64, status, connect_id, pair_mode, pin)`` asks the application to act, which answers
+with ``smpUserConfirm(connect_id, op, pin)`` (op 0 cancel, 1 confirm, 2 confirm with a
+PIN), and event 63 ``(63, status)`` ends the pairing.
+
+Everything is the host's Security Manager (:class:`host.smp.SmpSession`): this module
+maps the Quectel settings onto :class:`host.smp_types.SmpConfig` (io_cap is the SMP IO
+Capability, auth_req the AuthReq octet: bonding bit 0, MITM bit 2, SC bit 3, keypress
+bit 4) and the host's pairing events onto the Quectel pair modes (2/7 passkey shown,
+3/8 passkey to enter, 6 numeric comparison; legacy/SC by the configured SC bit). Just
+Works pairs without event 64. The ``passkey`` and ``timeout`` given to
+``smpSetConfig`` are kept for ``smpGetConfig`` only: the host draws displayed passkeys
+and the SMP timeout is the specification's 30 s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from host.events import HostEvent, NumericComparisonRequest, PairingComplete, PasskeyDisplay, PasskeyRequest
+from host.smp_pdu import IoCapability
+from host.smp_types import PairingResult, SmpConfig
+from linklayer.address import Address
+
+from . import ble_events as ev
+
+if TYPE_CHECKING:
+    from .ble_stack import BleStack
+
+__all__ = ["SmpAdapter", "SmpSettings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SmpSettings:
+    """What ``smpSetConfig`` was given."""
+
+    io_cap: int
+    auth_req: int
+    passkey: int
+    timeout: int
+
+
+class SmpAdapter:
+    """The SMP part of a :class:`~.ble_stack.BleStack`."""
+
+    def __init__(self, stack: BleStack) -> None:
+        self.stack = stack
+        self.settings: SmpSettings | None = None
+
+    # -- configuration -----------------------------------------------------------------
+
+    def _config(self) -> SmpConfig:
+        base = self.stack.board.host.config.smp
+        s = self.settings
+        if s is None:
+            return base
+        return dataclasses.replace(
+            base, io_capability=IoCapability(s.io_cap), bonding=bool(s.auth_req & 0x01),
+            mitm=bool(s.auth_req & 0x04), secure_connections=bool(s.auth_req & 0x08),
+            keypress=bool(s.auth_req & 0x10),
+        )
+
+    def set_config(self, io_cap: int, auth_req: int, passkey: int, timeout: int) -> int:
+        if not self.stack.ready():
+            return -1
+        self.settings = SmpSettings(io_cap, auth_req, passkey, timeout)
+        config = self._config()
+        host = self.stack.board.host
+        for cid in self.stack.connection_ids:
+            handle = self.stack.handle_of(cid)
+            if handle is not None:
+                host.smp(handle).config = config
+        return 0
+
+    def get_config(self) -> tuple[int, int, int, int] | int:
+        if not self.stack.ready():
+            return -1
+        if self.settings is not None:
+            s = self.settings
+            return (s.io_cap, s.auth_req, s.passkey, s.timeout)
+        c = self._config()
+        return (int(c.io_capability), int(c.auth_req), 0, c.timeout_ns // 1_000_000_000)
+
+    def on_connected(self, handle: int) -> None:
+        if self.settings is not None:
+            self.stack.board.host.smp(handle).config = self._config()
+
+    # -- pairing -------------------------------------------------------------------------
+
+    def start_pair(self, cid: int) -> int:
+        handle = self.stack.handle_of(cid)
+        if not self.stack.ready() or handle is None:
+            return -1
+        host, now = self.stack.board.host, self.stack.now
+        return self.stack.call(lambda: host.pair(handle, now))
+
+    def user_confirm(self, cid: int, op: int, pin: int) -> int:
+        handle = self.stack.handle_of(cid)
+        if not self.stack.ready() or handle is None:
+            return -1
+        session = self.stack.board.host.smp(handle)
+        now = self.stack.now
+        if session.waiting_for_passkey:
+            if op == 1:
+                return -1  # a PIN is needed
+            return self.stack.call(lambda: session.passkey_reply(pin if op == 2 else None, now))
+        if session.waiting_for_confirmation:
+            return self.stack.call(lambda: session.numeric_comparison_reply(op != 0, now))
+        return 0 if op == 1 else -1
+
+    # -- bonds -----------------------------------------------------------------------------
+
+    def paired_devices(self) -> list[tuple[int, bytes]]:
+        """``smpGetPairedDevInfo``: ``[(addr_type, addr), ...]`` of the node's bonds."""
+        bonds = self.stack.board.host.bonds
+        if bonds is None:
+            return []
+        return [(b.peer_address.address_type, bytes(b.peer_address.value)) for b in bonds]
+
+    def remove_paired(self, address: bytes) -> int:
+        bonds = self.stack.board.host.bonds
+        if bonds is None:
+            return -1
+        for random in (False, True):
+            if bonds.remove(Address(address, random)):
+                return 0
+        return -1
+
+    def clean_paired(self) -> int:
+        bonds = self.stack.board.host.bonds
+        if bonds is not None:
+            bonds.clear()
+        return 0
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _sc(self) -> bool:
+        return self._config().secure_connections
+
+    def on_host_event(self, event: HostEvent) -> None:
+        stack = self.stack
+        if isinstance(event, PairingComplete):
+            if stack.cid_of(event.handle) is None:
+                return
+            status = 0
+            if not event.success:
+                result = event.result
+                reason = result.reason if isinstance(result, PairingResult) else None
+                status = reason or 1
+            stack.post(ev.status_only(ev.BLE_GATT_SMP_COMPLETE_IND, status))
+        elif isinstance(event, PasskeyDisplay):
+            cid = stack.cid_of(event.handle)
+            if cid is not None:
+                stack.post(ev.user_confirm(cid, 7 if self._sc() else 2, event.passkey))
+        elif isinstance(event, PasskeyRequest):
+            cid = stack.cid_of(event.handle)
+            if cid is not None:
+                stack.post(ev.user_confirm(cid, 8 if self._sc() else 3, 0))
+        elif isinstance(event, NumericComparisonRequest):
+            cid = stack.cid_of(event.handle)
+            if cid is not None:
+                stack.post(ev.user_confirm(cid, 6, event.value))
