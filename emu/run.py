@@ -187,7 +187,12 @@ class Runner:
         address = static if spec.address_type == "random" and static is not None else public
         record = NodeRecord(spec.name, spec.personality, str(address), spec.address_type)
         ctx = NodeContext(spec.name, spec, self.world, driver, host, host_driver, runtime, state_dir)
-        runtime.modules.update(personality.modules(ctx))
+        modules = dict(personality.modules(ctx))
+        # A personality may change builtins inside its nodes (QuecPython's bytearray(str)).
+        builtins = modules.pop("__builtins__", None)
+        if isinstance(builtins, dict):
+            runtime.extra_builtins.update(builtins)
+        runtime.modules.update(modules)
         node = SimNode(spec, driver, host, host_driver, runtime, ctx, record)
         self.nodes[spec.name] = node
         self.record.nodes[spec.name] = record
