@@ -85,6 +85,19 @@ class Kernel:
         env.schedule(event, NORMAL, delay)
         return timer
 
+    def schedule(self, t_ns: int, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` at ``t_ns``, with no way to cancel it (the drivers' hot path:
+        a kernel event with one plain callback and nothing else)."""
+        env = self.env
+        delay = t_ns - env._now  # type: ignore[operator]
+        if delay < 0:
+            raise ValueError(f"cannot schedule at {t_ns} ns: now is {self.now} ns")
+        event = simpy.Event(env)
+        event._ok = True
+        event._value = None
+        event.callbacks.append(lambda _event: callback())
+        env.schedule(event, NORMAL, delay)
+
     def call_later(self, delay_ns: int, callback: Callable[[], None]) -> "Timer":
         return self.call_at(self.now + int(delay_ns), callback)
 

@@ -136,7 +136,7 @@ class ControllerDriver:
                     if op.start_ns <= now:
                         self.world._start_tx(self, op)
                     else:
-                        kernel.call_at(op.start_ns, _bind_tx(self.world, self, op))
+                        kernel.schedule(op.start_ns, _bind_tx(self.world, self, op))
                 else:
                     medium.close_window(self.radio_id)
         # The controller's deadline often moves back and forth (a window end, then a
@@ -147,7 +147,7 @@ class ControllerDriver:
         if deadline is not None and deadline not in self._pending:
             at = deadline if deadline > now else now
             self._pending.add(at)
-            kernel.call_at(at, lambda: self._on_timer(at))
+            kernel.schedule(at, lambda: self._on_timer(at))
 
     def _deliver_to_host(self, out: list[tuple[int, bytes]], now: int) -> None:
         kernel = self.world.kernel
@@ -243,7 +243,7 @@ class World:
             for tap in self.air_taps:
                 tap(tx, op)
             if synced:
-                self.kernel.call_at(tx.end_ns, lambda: self._end_tx(tx, synced))
+                self.kernel.schedule(tx.end_ns, lambda: self._end_tx(tx, synced))
                 for rid in synced:
                     rx_driver = self._by_radio[rid]
                     rx_driver.controller.radio_synced(now)
@@ -308,7 +308,7 @@ class World:
             tap(tx, op)
         if not synced:
             return  # nobody is receiving it: its end needs no event
-        self.kernel.call_at(tx.end_ns, lambda: self._end_tx(tx, synced))
+        self.kernel.schedule(tx.end_ns, lambda: self._end_tx(tx, synced))
         for radio_id in synced:
             rx_driver = self._by_radio[radio_id]
             rx_driver.controller.radio_synced(now)

@@ -513,6 +513,12 @@ class Connection:
             self.state = State.RX_WAIT
             self._deadline = close + _RX_MARGIN_NS
             return
+        if self._close_after is None:
+            # Nobody has more data: the event ends with this packet. The radio stays busy
+            # until it is sent (the scheduler grants nobody a transmitting radio), so the
+            # event can be closed now rather than by a timer at the packet's end.
+            self._end_event(t - T_IFS)
+            return
         self.state = State.TX
         self._deadline = end
 

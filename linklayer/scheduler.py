@@ -210,6 +210,10 @@ class Scheduler:
             busy_end = max(self.current_end, now)
             self._lose(winner, now, busy_end + GUARD_NS)
             return True
+        if self.radio.busy_until > now:
+            # The last activity released the radio while its final packet is still going out.
+            self._lose(winner, now, self.radio.busy_until + GUARD_NS)
+            return True
         # Look ahead: does a higher-priority activity start inside our reservation?
         end = now + winner.reservation_ns()
         for other in self.activities:
