@@ -89,7 +89,7 @@ class Kernel:
         """Run ``callback()`` at ``t_ns``, with no way to cancel it (the drivers' hot path:
         a kernel event with one plain callback and nothing else)."""
         env = self.env
-        delay = t_ns - env._now  # type: ignore[operator]
+        delay = t_ns - env._now
         if delay < 0:
             raise ValueError(f"cannot schedule at {t_ns} ns: now is {self.now} ns")
         event = simpy.Event(env)
