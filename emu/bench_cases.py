@@ -215,3 +215,46 @@ def scenario_crowd(personality: str, beacon: str, scanner: str, beacons: int = 5
 @case("scenario-crowd")
 def scenario_crowd_native() -> CaseResult:
     return scenario_crowd("native", "native_beacon.py", "native_scanner.py")
+
+
+@case("scenario-crowd-micropython")
+def scenario_crowd_micropython() -> CaseResult:
+    return scenario_crowd("micropython", "micropython_beacon.py", "micropython_scanner.py")
+
+
+def _notify_pair(personality: str) -> tuple[Any, float]:
+    import time
+
+    from .run import RunOptions, Runner
+    from .scenario import validate_mapping
+
+    nodes = [
+        {"name": "peripheral", "personality": personality,
+         "firmware": str(BENCH_FIRMWARE / f"{personality}_notify_peripheral.py"), "position": [0, 0]},
+        {"name": "central", "personality": personality,
+         "firmware": str(BENCH_FIRMWARE / f"{personality}_notify_central.py"), "position": [1, 0]},
+    ]
+    scenario = validate_mapping(
+        {"name": f"notify-{personality}", "seed": 1, "duration": "30s", "stop_when": "expectations",
+         "nodes": nodes, "expect": [{"node": "central", "output": "received 1000"}]},
+        file="<bench>", base_dir=BENCH_FIRMWARE)
+    t0 = time.perf_counter()
+    runner = Runner(scenario, RunOptions())
+    runner.run()
+    wall = time.perf_counter() - t0
+    if runner.failed_firmware() or not all(r.met for r in runner.results()):
+        raise RuntimeError(f"mpy-notify ({personality}): the 1000 notifications did not arrive")
+    return runner, wall
+
+
+@case("mpy-notify")
+def mpy_notify() -> CaseResult:
+    """A MicroPython peripheral notifying 1000 times to a MicroPython central, and the
+    ratio of its wall time to the same workload through the Python device API."""
+    runner, wall = _notify_pair("micropython")
+    _native, native_wall = _notify_pair("native")
+    return CaseResult(
+        sim_ns=runner.record.end_ns, packets=runner.world.transmissions,
+        figures={"wall_us_per_notification": round(wall / 1000 * 1e6, 1),
+                 "overhead_ratio": round(wall / native_wall, 3)},
+    )

@@ -252,6 +252,15 @@ def bench(cases: tuple[str, ...], json_path: str | None, list_only: bool) -> Non
         b.write_json(rows, json_path)
 
 
+def _register_extensions() -> None:
+    from .multitest_cli import multitest_command
+
+    cli.add_command(multitest_command)
+
+
+_register_extensions()
+
+
 def main() -> None:
     cli()
 

@@ -70,6 +70,11 @@ class Personality(Protocol):
         """The node's module table: name -> module, or factory called with the runtime."""
 
 
+# A personality may also define ``host_config(spec: NodeSpec, config: HostConfig) ->
+# HostConfig``: the runner calls it before building the node's host, so the host can be
+# set up as the board's stack is (its ATT MTU, for instance).
+
+
 def load_personality(name: str) -> Personality:
     """The personality called ``name`` (lazy import of its ``apis`` package)."""
     package = PERSONALITY_PACKAGES.get(name)

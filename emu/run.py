@@ -175,7 +175,12 @@ class Runner:
             hci_latency_ns=spec.hci_latency_ns,
         )
         gap = GapConfig(address_type=spec.address_type, static_address=static)
-        host = Host(self.kernel.seeds.stream(f"node/{spec.name}/host"), HostConfig(gap=gap))
+        host_config = HostConfig(gap=gap)
+        # A personality may set the host up as its board's stack does (ATT MTU, ...).
+        configure = getattr(personality, "host_config", None)
+        if configure is not None:
+            host_config = configure(spec, host_config)
+        host = Host(self.kernel.seeds.stream(f"node/{spec.name}/host"), host_config)
         host_driver = HostDriver(self.world, driver, host, power_on=False)
         state_dir = self.state_root / spec.name
         runtime = NodeRuntime(

@@ -217,6 +217,8 @@ class NodeSpec:
     controller_transport: str | None = None
     #: ``hci`` nodes: where the outside host connects (``tcp:...``, ``pty``, ...).
     transport: str | None = None
+    #: MicroPython nodes: which host stack's behaviour to follow (``None``: NimBLE).
+    stack: Literal["nimble", "btstack"] | None = None
 
 
 @dataclass(frozen=True)

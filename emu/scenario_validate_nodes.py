@@ -29,7 +29,7 @@ _MEDIUM_KEYS = ("model", "path_loss_exponent", "noise_floor_dbm", "params", "int
 _INTERFERER_KEYS = ("name", "kind", "position", "tx_power", "wifi_channel", "frequency_mhz",
                     "ble_channel", "bandwidth_mhz", "duty_cycle", "period", "enabled")
 _NODE_KEYS = ("name", "personality", "firmware", "lib", "position", "address", "address_type",
-              "tx_power", "clock_drift_ppm", "boot_time", "hci_latency", "controller",
+              "tx_power", "clock_drift_ppm", "boot_time", "hci_latency", "controller", "stack",
               "transport")
 _CONTROLLER_KEYS = ("le_acl_data_packet_length", "total_num_le_acl_data_packets", "features",
                     "max_connections", "filter_accept_list_size", "resolving_list_size")
@@ -271,9 +271,13 @@ def check_node(ck: Checker, value: object, src: Src, index: int,
     if personality == "hci" and "transport" not in m and not isinstance(m.data.get("controller"), str):
         ck.error(src, f"hci node {name!r} needs 'transport' (where its host connects) or "
                       "'controller' (a real controller such as \"usb:0\")")
+    stack = m.get("stack", lambda v, s: ck.choice(v, s, ("nimble", "btstack"), "MicroPython host stack"))
+    if "stack" in m and personality not in (None, "micropython"):
+        ck.error(m.key_src("stack"), f"'stack' applies only to micropython nodes, not {personality}")
     if name is None or personality is None:
         return None
     return S.NodeSpec(
+        stack=stack,  # type: ignore[arg-type]
         name=name,
         personality=personality,  # type: ignore[arg-type]
         firmware=firmware,

@@ -47,6 +47,12 @@ class CircuitPythonPersonality:
     name: str = "circuitpython"
     per_node_packages: tuple[str, ...] = PER_NODE_PACKAGES
 
+    def host_config(self, spec: Any, config: Any) -> Any:
+        """Nordic CircuitPython cores offer an ATT MTU of 512 (reference/circuitpython.md)."""
+        import dataclasses
+
+        return dataclasses.replace(config, att_mtu=512)
+
     def modules(self, ctx: NodeContext) -> dict[str, Any]:
         """The node's module table: name -> factory called with the node runtime per boot."""
         from . import standins

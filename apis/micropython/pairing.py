@@ -230,7 +230,7 @@ class PairingMixin(BleCore):
 
             bonded = sec.encrypted and bonds.find(Address(info.addr[::-1], info.addr_type == 1)) is not None
         self._irq.post(
-            IRQ.ENCRYPTION_UPDATE, (handle, bool(sec.encrypted), bool(sec.authenticated), bool(bonded), sec.key_size)
+            IRQ.ENCRYPTION_UPDATE, (handle, int(bool(sec.encrypted)), int(bool(sec.authenticated)), int(bool(bonded)), sec.key_size)
         )
 
     def _ev_encryption(self, e: EncryptionChanged) -> None:

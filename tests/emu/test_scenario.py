@@ -730,3 +730,22 @@ def test_any_text_gives_a_scenario_or_scenario_error(text: str) -> None:
         loads_scenario(text, base_dir=DATA)
     except ScenarioError as exc:
         assert exc.problems
+
+
+def test_micropython_stack_option(tmp_path: Path) -> None:
+    from emu.scenario import loads_scenario
+    from emu.scenario_checker import ScenarioError
+
+    (tmp_path / "fw.py").write_text("pass\n")
+    ok = loads_scenario(
+        "name: s\nnodes:\n  - {name: a, personality: micropython, firmware: fw.py, stack: btstack}\n",
+        file="s.yaml", base_dir=tmp_path,
+    )
+    assert ok.nodes[0].stack == "btstack"
+    for bad, message in (
+        ("{name: a, personality: micropython, firmware: fw.py, stack: zephyr}", "MicroPython host stack"),
+        ("{name: a, personality: native, firmware: fw.py, stack: nimble}", "applies only to micropython"),
+    ):
+        with pytest.raises(ScenarioError) as err:
+            loads_scenario(f"name: s\nnodes:\n  - {bad}\n", file="s.yaml", base_dir=tmp_path)
+        assert message in str(err.value) and "s.yaml:3:" in str(err.value)

@@ -163,4 +163,4 @@ print("client sent", pb.write(b"hello"))
         "too long ValueError Total data to write is larger than outgoing_packet_length",
         "deinit ValueError Object has been deinitialized and can no longer be used. Create a new object.",
     ]
-    assert world.output("cli") == ["answer b'H:pong'", "client lengths 244 16", "client sent 5"]
+    assert world.output("cli") == ["answer b'H:pong'", "client lengths 509 16", "client sent 5"]

@@ -209,7 +209,7 @@ def test_remote_services_and_connection(tmp_path: Path) -> None:
         "read bytearray(b'start')",
         "reread bytearray(b'changed')",
         "notification b'notified'",
-        "mtu payload 244",
+        "mtu payload 509",
         "interval 30.0",
         "interval now 45.0",
         "whitelist type TypeError non-UUID found in service_uuids_whitelist",
