@@ -17,8 +17,8 @@ def test_just_works_legacy_pairing_without_bonding(tmp_path: Path) -> None:
     record = run_nodes(tmp_path, {"a": server, "b": client})
     assert failures(record) == []
     # (conn, encrypted, authenticated, bonded, key_size): mitm without IO stays unauthenticated.
-    assert lines(record, "a") == ["enc (0, True, False, False, 16)"]
-    assert lines(record, "b") == ["enc (0, True, False, False, 16)"]
+    assert lines(record, "a") == ["enc (0, 1, 0, 0, 16)"]
+    assert lines(record, "b") == ["enc (0, 1, 0, 0, 16)"]
 
 
 def test_numeric_comparison_with_le_secure_and_mitm(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ print('enc', wait(28))
     record = run_nodes(tmp_path, {"a": server, "b": client})
     assert failures(record) == []
     for node in ("a", "b"):
-        assert lines(record, node) == ["action 4 True", "enc (0, True, True, False, 16)"]
+        assert lines(record, node) == ["action 4 True", "enc (0, 1, 1, 0, 16)"]
 
 
 def test_bonding_saves_secrets_through_the_irq(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ ble.config(bond=True)
         assert lines(record, node) == [
             # active(1) asks for stored bonds and for the IRK, then stores a new IRK.
             "startup [(29, (2, 0)), (29, (10, 0)), (30, (10, b'irk'))]",
-            "enc (0, True, False, True, 16)",
+            "enc (0, 1, 0, 1, 16)",
             "[2, 10]",
         ]
 
