@@ -88,3 +88,45 @@ def test_interrupted_run_leaves_complete_captures_and_exits_130(tmp_path: Path, 
     assert records and records[-1].t_ns <= 500_000_000
     log = (tmp_path / "logs" / "sensor.log").read_text()
     assert log.endswith("\n") and log.startswith("advertising as")
+
+
+def test_the_installed_console_script_runs_the_packaged_demo(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    exe = shutil.which("blesim")
+    assert exe is not None, "the blesim console script is installed by `pip install .`"
+    done = subprocess.run([exe, "run", "--quiet"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "sensor: advertising as" in done.stdout
+
+
+def test_reboot_and_power_events_keep_the_state_folder(tmp_path: Path) -> None:
+    from emu.scenario import loads_scenario
+
+    (tmp_path / "fw.py").write_text(
+        "import time\n"
+        "from blesim import device\n"
+        "try:\n"
+        "    n = int(open('boots').read())\n"
+        "except OSError:\n"
+        "    n = 0\n"
+        "open('boots', 'w').write(str(n + 1))\n"
+        "print('boot', n + 1, 'at', round(time.monotonic(), 3))\n"
+        "device.advertise(name='b', interval_ms=100)\n"
+    )
+    scenario = loads_scenario(
+        "# boots\nname: boots\nduration: 5s\nnodes:\n  - {name: a, personality: native, firmware: fw.py}\n"
+        "timeline:\n  - {at: 1s, reboot: {node: a}}\n  - {at: 2s, power: {node: a, on: false}}\n"
+        "  - {at: 3s, power: {node: a, on: true}}\n",
+        file="boots.yaml", base_dir=tmp_path,
+    )
+    runner = Runner(scenario, RunOptions(pcap=tmp_path / "air.pcap"))
+    runner.run()
+    lines = [o.text for o in runner.record.nodes["a"].output]
+    assert [line.split(" at ")[0] for line in lines] == ["boot 1", "boot 2", "boot 3"]
+    from emu.capture import read_air_pcap
+
+    starts = [r.t_ns for r in read_air_pcap(tmp_path / "air.pcap")]
+    assert not any(2_000_000_000 < t < 3_000_000_000 for t in starts)  # off: silent
+    assert any(t > 3_000_000_000 for t in starts)  # on again: advertising after the cold start
