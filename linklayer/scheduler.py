@@ -182,6 +182,17 @@ class Scheduler:
 
     def poll(self, now: int) -> None:
         """Run everything due at ``now``, then hand the idle radio to the background."""
+        if not self.activities and self.current is None:
+            # Only the scanner (the common case in crowded worlds): its timer, then its radio.
+            bg = self.background
+            if bg is not None and self.background_running:
+                for _ in range(64):
+                    d = bg.deadline()
+                    if d is None or d > now:
+                        break
+                    bg.on_timer(now)
+            self._background(now)
+            return
         for _ in range(64):  # bounded: each pass makes progress or stops
             if not self._step(now):
                 break
