@@ -431,3 +431,24 @@ def test_pruning_keeps_only_what_can_overlap() -> None:
     assert len(m.transmissions_on(37)) == 6  # all overlap the S8 packet still in flight
     m.end_transmission(long_tx.end_ns, long_tx)
     assert m.transmissions_on(37) == []
+
+
+def test_numpy_interference_sweep_equals_the_plain_loop() -> None:
+    from phy.medium import NUMPY_SOURCES, _pieces_numpy, _pieces_python, interference_pieces
+
+    rng = random.Random(9)
+    for _ in range(300):
+        t0, t1 = 0, rng.randrange(100, 5000)
+        sources = []
+        for _ in range(rng.randrange(1, 40)):
+            a = rng.randrange(t0, t1)
+            b = rng.randrange(a + 1, t1 + 1)
+            sources.append((a, b, 10 ** rng.uniform(-12, -6)))
+        slow = _pieces_python(t0, t1, sources)
+        fast = _pieces_numpy(t0, t1, sources)
+        assert [(a, b) for a, b, _ in slow] == [(a, b) for a, b, _ in fast]
+        for (_, _, x), (_, _, y) in zip(slow, fast):
+            assert y == pytest.approx(x, rel=1e-9, abs=1e-21)
+        chosen = interference_pieces(t0, t1, sources)
+        assert chosen == (fast if len(sources) >= NUMPY_SOURCES else slow)
+
