@@ -37,7 +37,14 @@ MTU. ATT_MTU starts at 23 and becomes ``max(23, min(local_mtu, peer Rx MTU))`` a
 exchange in either direction (Vol 3 Part F 3.4.2). Our client exchanges at most once
 (:meth:`AttBearer.exchange_mtu`; a second call is an :class:`AttLocalError`); a repeated
 request from the peer is still answered but no longer changes ATT_MTU. ``local_mtu``
-must lie in 23..517.
+must lie in 23..517; the Client Rx MTU our ATT_EXCHANGE_MTU_REQ offers (``mtu=`` of
+:meth:`AttBearer.exchange_mtu`, default ``local_mtu``) becomes ``local_mtu``, so both
+directions of the exchange use the same value.
+
+Cost. Every PDU crosses this class, so the hottest ones (Read, Write and their
+responses, Write Command, notifications, indications and confirmations) are decoded
+and encoded here directly, with the same checks as the generic codecs of
+:mod:`host.att_pdu` (which handle everything else, and every malformed case).
 
 Timeout. A request without response, or an indication without confirmation, for
 ``transaction_timeout_ns`` (30 s) ends ATT on this bearer (Vol 3 Part F 3.3.3): every
@@ -63,6 +70,11 @@ from host.att_pdu import (
     ATT_HANDLE_VALUE_IND,
     ATT_HANDLE_VALUE_NTF,
     ATT_MULTIPLE_HANDLE_VALUE_NTF,
+    ATT_READ_REQ,
+    ATT_READ_RSP,
+    ATT_WRITE_CMD,
+    ATT_WRITE_REQ,
+    ATT_WRITE_RSP,
     AttDecodeError,
     AttErrorCode,
     AttMethodType,
@@ -91,6 +103,7 @@ __all__ = [
     "BearerState",
     "NO_SECURITY",
     "SecurityInfo",
+    "decode_pdu",
 ]
 
 #: Largest ATT_MTU this stack accepts for ``local_mtu`` (512-octet value + 5 octets).
@@ -176,8 +189,84 @@ NO_SECURITY: Final = SecurityInfo()
 
 
 # ---------------------------------------------------------------------------------------
+# Fast paths for the hottest PDUs
+# ---------------------------------------------------------------------------------------
+
+_READ_REQ_OPCODE: Final = bytes((ATT_READ_REQ.opcode,))
+_NTF_OPCODE: Final = bytes((ATT_HANDLE_VALUE_NTF.opcode,))
+_IND_OPCODE: Final = bytes((ATT_HANDLE_VALUE_IND.opcode,))
+_CFM: Final = ATT_HANDLE_VALUE_CFM()
+_CFM_BYTES: Final = _CFM.to_bytes()
+_WRITE_RSP: Final = ATT_WRITE_RSP()
+
+
+def _u16(value: int) -> bytes:
+    if not 0 <= value <= 0xFFFF:
+        raise AttLocalError(f"attribute handle {value} does not fit in two octets")
+    return value.to_bytes(2, "little")
+
+
+def _encode(pdu: AttPdu) -> bytes:
+    """``pdu.to_bytes()``, directly for the hottest PDUs we send."""
+    if isinstance(pdu, ATT_READ_REQ):
+        return _READ_REQ_OPCODE + _u16(pdu.attribute_handle)
+    if isinstance(pdu, (ATT_WRITE_CMD, ATT_WRITE_REQ)):
+        return bytes((pdu.opcode,)) + _u16(pdu.attribute_handle) + pdu.attribute_value
+    return pdu.to_bytes()
+
+
+_HandleValuePdu = type[ATT_WRITE_REQ | ATT_WRITE_CMD | ATT_HANDLE_VALUE_NTF | ATT_HANDLE_VALUE_IND]
+
+
+def _handle_and_value(cls: _HandleValuePdu) -> Callable[[bytes], AttPdu | None]:
+    """Decoder of an opcode || Attribute Handle || Attribute Value PDU."""
+
+    def decode(data: bytes) -> AttPdu | None:
+        return cls(data[1] | data[2] << 8, data[3:]) if len(data) >= 3 else None
+
+    return decode
+
+
+#: Opcode -> decoder giving the PDU, or ``None`` to leave the PDU to the generic codec.
+_FAST_DECODERS: Final[dict[int, Callable[[bytes], AttPdu | None]]] = {
+    ATT_READ_REQ.opcode: lambda d: ATT_READ_REQ(d[1] | d[2] << 8) if len(d) == 3 else None,
+    ATT_READ_RSP.opcode: lambda d: ATT_READ_RSP(d[1:]),
+    ATT_WRITE_REQ.opcode: _handle_and_value(ATT_WRITE_REQ),
+    ATT_WRITE_RSP.opcode: lambda d: _WRITE_RSP if len(d) == 1 else None,
+    ATT_WRITE_CMD.opcode: _handle_and_value(ATT_WRITE_CMD),
+    ATT_HANDLE_VALUE_NTF.opcode: _handle_and_value(ATT_HANDLE_VALUE_NTF),
+    ATT_HANDLE_VALUE_IND.opcode: _handle_and_value(ATT_HANDLE_VALUE_IND),
+    ATT_HANDLE_VALUE_CFM.opcode: lambda d: _CFM if len(d) == 1 else None,
+}
+
+#: Per opcode: handled as a request (a request, or an unknown opcode without the
+#: Command Flag, Vol 3 Part F 3.4.1.1).
+_REQUEST_LIKE: Final = tuple(
+    is_request(op) or (method_type(op) is None and not is_command(op)) for op in range(256)
+)
+
+
+def decode_pdu(data: bytes | bytearray | memoryview) -> AttPdu:
+    """:func:`~host.att_pdu.decode_att_pdu` with the bearer's fast paths: the same
+    result and the same errors, sooner for the hottest PDUs."""
+    data = bytes(data)
+    if data:
+        fast = _FAST_DECODERS.get(data[0])
+        if fast is not None:
+            decoded = fast(data)
+            if decoded is not None:
+                return decoded
+    return decode_att_pdu(data)
+
+
+# ---------------------------------------------------------------------------------------
 # The bearer
 # ---------------------------------------------------------------------------------------
+
+
+def _check_local_mtu(mtu: int) -> None:
+    if not ATT_DEFAULT_LE_MTU <= mtu <= ATT_MAX_MTU:
+        raise AttLocalError(f"local_mtu {mtu} is outside {ATT_DEFAULT_LE_MTU}..{ATT_MAX_MTU}")
 
 
 class BearerState(enum.Enum):
@@ -199,6 +288,7 @@ IndicationDone = Callable[[AttError | None, int], None]
 @dataclass
 class _Request:
     pdu: AttPdu
+    data: bytes  # the encoded PDU
     on_response: ResponseCallback
     sent_at: int = 0
 
@@ -230,8 +320,7 @@ class AttBearer:
         on_timeout: Callable[[int], None] | None = None,
         on_protocol_violation: Callable[[str, int], None] | None = None,
     ) -> None:
-        if not ATT_DEFAULT_LE_MTU <= local_mtu <= ATT_MAX_MTU:
-            raise AttLocalError(f"local_mtu {local_mtu} is outside {ATT_DEFAULT_LE_MTU}..{ATT_MAX_MTU}")
+        _check_local_mtu(local_mtu)
         if transaction_timeout_ns <= 0:
             raise AttLocalError("transaction_timeout_ns must be positive")
         self.handle = handle
@@ -353,23 +442,29 @@ class AttBearer:
         """
         if not is_request(pdu.opcode):
             raise AttLocalError(f"{type(pdu).__name__} is not an ATT request")
-        self._check_fits(pdu.to_bytes())
+        data = _encode(pdu)
+        self._check_fits(data)
         if isinstance(pdu, ATT_EXCHANGE_MTU_REQ):
             if self._client_mtu_requested:
                 raise AttLocalError("the client exchanges the MTU only once per connection")
+            _check_local_mtu(pdu.client_rx_mtu)
             self._client_mtu_requested = True
+            self.local_mtu = pdu.client_rx_mtu
         if self._fail_if_unusable(on_response, pdu.opcode, now):
             return
-        self._queue.append(_Request(pdu, on_response))
+        self._queue.append(_Request(pdu, data, on_response))
         self._pump(now)
 
-    def exchange_mtu(self, now: int, on_done: Callable[[int | AttError, int], None]) -> None:
-        """Exchange MTU once (Vol 3 Part F 3.4.2.1): ``on_done(new ATT_MTU | AttError, now)``."""
+    def exchange_mtu(
+        self, now: int, on_done: Callable[[int | AttError, int], None], *, mtu: int | None = None
+    ) -> None:
+        """Exchange MTU once (Vol 3 Part F 3.4.2.1), offering ``mtu`` (default
+        ``local_mtu``, 23..517): ``on_done(new ATT_MTU | AttError, now)``."""
 
         def done(rsp: AttPdu | AttError, when: int) -> None:
             on_done(rsp if isinstance(rsp, AttError) else self._mtu, when)
 
-        self.request(ATT_EXCHANGE_MTU_REQ(self.local_mtu), now, done)
+        self.request(ATT_EXCHANGE_MTU_REQ(self.local_mtu if mtu is None else mtu), now, done)
 
     def send_command(self, pdu: AttPdu) -> bool:
         """Send a command (Write Command, Signed Write Command); never answered.
@@ -378,7 +473,7 @@ class AttBearer:
         """
         if method_type(pdu.opcode) is not AttMethodType.COMMAND:
             raise AttLocalError(f"{type(pdu).__name__} is not an ATT command")
-        data = pdu.to_bytes()
+        data = _encode(pdu)
         self._check_fits(data)
         if self._state is not BearerState.OPEN:
             return False
@@ -404,7 +499,7 @@ class AttBearer:
         req = self._queue.popleft()
         req.sent_at = now
         self._outstanding = req
-        self._send(req.pdu.to_bytes())
+        self._send(req.data)
 
     def _complete(self, result: AttPdu | AttError, now: int) -> None:
         req = self._outstanding
@@ -432,8 +527,8 @@ class AttBearer:
         """
         if self._state is not BearerState.OPEN:
             return False
-        pdu = ATT_HANDLE_VALUE_NTF(attribute_handle, bytes(value[: self._mtu - 3]))
-        self._send(pdu.to_bytes())
+        # ATT_HANDLE_VALUE_NTF, encoded directly (the hottest server PDU).
+        self._send(_NTF_OPCODE + _u16(attribute_handle) + bytes(value[: self._mtu - 3]))
         return True
 
     def notify_multiple(self, values: list[tuple[int, bytes]]) -> bool:
@@ -457,6 +552,7 @@ class AttBearer:
         ``on_done(None, now)`` on confirmation, ``on_done(AttError, now)`` on timeout or
         close.
         """
+        _u16(attribute_handle)
         if self._state is not BearerState.OPEN:
             if on_done is not None:
                 closed = self._state is BearerState.CLOSED
@@ -472,7 +568,7 @@ class AttBearer:
         ind.sent_at = now
         self._indication = ind
         # The value is cut to the ATT_MTU in force when it leaves, not when it was queued.
-        self._send(ATT_HANDLE_VALUE_IND(ind.handle, ind.value[: self._mtu - 3]).to_bytes())
+        self._send(_IND_OPCODE + _u16(ind.handle) + ind.value[: self._mtu - 3])
 
     # -- server side: deferred responses ------------------------------------------------
 
@@ -506,7 +602,7 @@ class AttBearer:
             return
         opcode = data[0]
         # An unknown opcode without the Command Flag is handled as a request (3.4.1.1).
-        request_like = is_request(opcode) or (method_type(opcode) is None and not is_command(opcode))
+        request_like = _REQUEST_LIKE[opcode]
         if request_like and self._server_pending is not None:
             self._violation(f"request 0x{opcode:02X} while a request is outstanding: ignored", now)
             return
@@ -516,7 +612,7 @@ class AttBearer:
             self._violation(f"{len(data)}-octet PDU exceeds ATT_MTU {self._mtu}", now)
             return
         try:
-            decoded = decode_att_pdu(data)
+            decoded = decode_pdu(data)
         except UnknownAttOpcode:
             if is_command(opcode):
                 self._violation(f"unknown command 0x{opcode:02X} ignored", now)
@@ -564,7 +660,7 @@ class AttBearer:
             if self.on_indication is not None:
                 self.on_indication(pdu.attribute_handle, pdu.attribute_value, now)
             if self._state is BearerState.OPEN:
-                self._send(ATT_HANDLE_VALUE_CFM().to_bytes())
+                self._send(_CFM_BYTES)
         elif isinstance(pdu, ATT_HANDLE_VALUE_CFM):
             self._on_confirmation(now)
 

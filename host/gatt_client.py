@@ -18,6 +18,13 @@ fails the operation with ``AttError(INVALID_PDU)``; nothing raises out of
 :meth:`~host.att.AttBearer.receive`. Caller mistakes (a value too long for one PDU, a
 characteristic without CCCD) raise :class:`~host.att.AttLocalError` from the call.
 
+Observers. Discovery and read procedures take an optional ``on_response`` observer,
+called with every ATT response the procedure receives (the decoded PDU, or the
+:class:`~host.att.AttError` of an ATT_ERROR_RSP or of a malformed response) before the
+procedure handles it, so an API that reports each response as an event (QuecPython's
+event per response) reuses the procedure. The end of ATT (timeout, close) is no
+response: it reaches ``on_done`` only.
+
 Notifications and indications from the server go to per-value-handle subscribers
 (:meth:`GattClient.subscribe`) and to ``on_notification`` / ``on_indication``;
 indications are confirmed by the bearer automatically.
@@ -29,8 +36,16 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Generator, Generic, TypeVar
 
-from host.att import AttBearer, AttError, AttLocalError
+from host.att import (
+    ATT_MAX_MTU,
+    AttBearer,
+    AttBearerClosedError,
+    AttError,
+    AttLocalError,
+    AttTimeoutError,
+)
 from host.att_pdu import (
+    ATT_DEFAULT_LE_MTU,
     ATT_EXCHANGE_MTU_REQ,
     ATT_EXECUTE_WRITE_REQ,
     ATT_EXECUTE_WRITE_RSP,
@@ -76,11 +91,13 @@ from host.gatt_db import (
 )
 from host.uuid import UUID
 
-__all__ = ["GattClient", "GattOperation", "GattVerifyError"]
+__all__ = ["GattClient", "GattOperation", "GattVerifyError", "ResponseObserver"]
 
 T = TypeVar("T")
 _PDU = TypeVar("_PDU", bound=AttPdu)
 Procedure = Generator[AttPdu, "AttPdu | AttError", T]
+#: Sees every ATT response of one procedure before the procedure does.
+ResponseObserver = Callable[["AttPdu | AttError"], None]
 _E = AttErrorCode
 
 
@@ -121,6 +138,7 @@ class GattOperation(Generic[T]):
 class _Running:
     op: GattOperation[object]
     gen: Procedure[object]
+    observer: ResponseObserver | None = None
 
 
 def _expect(rsp: AttPdu | AttError, cls: type[_PDU]) -> _PDU:
@@ -170,10 +188,15 @@ class GattClient:
     # -- the operation engine -------------------------------------------------------------
 
     def _start(
-        self, name: str, gen: Procedure[T], now: int, on_done: Callable[[T | AttError], None] | None
+        self,
+        name: str,
+        gen: Procedure[T],
+        now: int,
+        on_done: Callable[[T | AttError], None] | None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[T]:
         op: GattOperation[T] = GattOperation(name, on_done)
-        self._queue.append(_Running(op, gen))  # type: ignore[arg-type]
+        self._queue.append(_Running(op, gen, on_response))  # type: ignore[arg-type]
         self._run_next(now)
         return op
 
@@ -184,6 +207,12 @@ class GattClient:
         self._step(self._current, None, now)
 
     def _step(self, running: _Running, rsp: AttPdu | AttError | None, now: int) -> None:
+        if (
+            rsp is not None
+            and running.observer is not None
+            and not isinstance(rsp, (AttTimeoutError, AttBearerClosedError))
+        ):
+            running.observer(rsp)
         try:
             pdu = next(running.gen) if rsp is None else running.gen.send(rsp)
         except StopIteration as stop:
@@ -231,16 +260,20 @@ class GattClient:
     # -- MTU ------------------------------------------------------------------------------
 
     def exchange_mtu(
-        self, now: int, on_done: Callable[[int | AttError], None] | None = None
+        self, now: int, on_done: Callable[[int | AttError], None] | None = None, *, mtu: int | None = None
     ) -> GattOperation[int]:
         """Exchange MTU (Vol 3 Part G 4.3.1), once per connection (a second call is an
-        :class:`AttLocalError`); the result is the new ATT_MTU."""
+        :class:`AttLocalError`), offering ``mtu`` as Client Rx MTU (default: the bearer's
+        ``local_mtu``; 23..517, else :class:`AttLocalError`); the result is the new
+        ATT_MTU. The bearer's ``local_mtu`` becomes ``mtu`` when the request leaves."""
         if self._mtu_requested or self.bearer.mtu_exchange_requested:
             raise AttLocalError("the client exchanges the MTU only once per connection")
+        if mtu is not None and not ATT_DEFAULT_LE_MTU <= mtu <= ATT_MAX_MTU:
+            raise AttLocalError(f"an MTU of {mtu} is outside {ATT_DEFAULT_LE_MTU}..{ATT_MAX_MTU}")
         self._mtu_requested = True
 
         def proc() -> Procedure[int]:
-            _ = yield ATT_EXCHANGE_MTU_REQ(self.bearer.local_mtu)
+            _ = yield ATT_EXCHANGE_MTU_REQ(self.bearer.local_mtu if mtu is None else mtu)
             if isinstance(_, AttError):
                 raise _
             return self.bearer.mtu
@@ -284,19 +317,22 @@ class GattClient:
         now: int,
         uuid: UUID | None = None,
         on_done: Callable[[list[ServiceInfo] | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[list[ServiceInfo]]:
         """Discover All Primary Services, or by Service UUID (Vol 3 Part G 4.4.1, 4.4.2).
         Results carry no includes or characteristics."""
         gen = self._services_by_group(PRIMARY_SERVICE_UUID) if uuid is None else self._services_by_uuid(uuid)
-        return self._start("discover_primary_services", gen, now, on_done)
+        return self._start("discover_primary_services", gen, now, on_done, on_response)
 
     def discover_secondary_services(
-        self, now: int, on_done: Callable[[list[ServiceInfo] | AttError], None] | None = None
+        self, now: int, on_done: Callable[[list[ServiceInfo] | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[list[ServiceInfo]]:
         """Read By Group Type over 0x2801 (ATT allows it; GATT reaches secondary
         services through includes)."""
         return self._start(
-            "discover_secondary_services", self._services_by_group(SECONDARY_SERVICE_UUID), now, on_done
+            "discover_secondary_services", self._services_by_group(SECONDARY_SERVICE_UUID), now, on_done,
+            on_response,
         )
 
     def _includes(self, start: int, end: int) -> Procedure[list[IncludeInfo]]:
@@ -324,10 +360,12 @@ class GattClient:
         service: ServiceInfo,
         now: int,
         on_done: Callable[[list[IncludeInfo] | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[list[IncludeInfo]]:
         """Find Included Services (Vol 3 Part G 4.5.1)."""
         return self._start(
-            "find_included_services", self._includes(service.start_handle, service.end_handle), now, on_done
+            "find_included_services", self._includes(service.start_handle, service.end_handle), now, on_done,
+            on_response,
         )
 
     def _characteristics(self, start: int, end: int, uuid: UUID | None) -> Procedure[list[CharacteristicInfo]]:
@@ -356,11 +394,12 @@ class GattClient:
         now: int,
         uuid: UUID | None = None,
         on_done: Callable[[list[CharacteristicInfo] | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[list[CharacteristicInfo]]:
         """Discover All Characteristics of a Service, or by UUID (Vol 3 Part G 4.6.1,
         4.6.2). Results carry no descriptors."""
         gen = self._characteristics(service.start_handle, service.end_handle, uuid)
-        return self._start("discover_characteristics", gen, now, on_done)
+        return self._start("discover_characteristics", gen, now, on_done, on_response)
 
     def _descriptors(self, start: int, end: int) -> Procedure[list[DescriptorInfo]]:
         out: list[DescriptorInfo] = []
@@ -380,10 +419,11 @@ class GattClient:
         characteristic: CharacteristicInfo,
         now: int,
         on_done: Callable[[list[DescriptorInfo] | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[list[DescriptorInfo]]:
         """Discover All Characteristic Descriptors (Vol 3 Part G 4.7.1)."""
         gen = self._descriptors(characteristic.value_handle + 1, characteristic.end_handle)
-        return self._start("discover_descriptors", gen, now, on_done)
+        return self._start("discover_descriptors", gen, now, on_done, on_response)
 
     def _discover_all(self) -> Procedure[list[ServiceInfo]]:
         services = yield from self._services_by_group(PRIMARY_SERVICE_UUID)
@@ -404,11 +444,12 @@ class GattClient:
         return out
 
     def discover_all(
-        self, now: int, on_done: Callable[[list[ServiceInfo] | AttError], None] | None = None
+        self, now: int, on_done: Callable[[list[ServiceInfo] | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[list[ServiceInfo]]:
         """Primary and secondary services with their includes, characteristics and
         descriptors: the same view as :meth:`GattServer.describe`."""
-        return self._start("discover_all", self._discover_all(), now, on_done)
+        return self._start("discover_all", self._discover_all(), now, on_done, on_response)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -428,7 +469,8 @@ class GattClient:
         return bytes(value)
 
     def read(
-        self, handle: int, now: int, on_done: Callable[[bytes | AttError], None] | None = None
+        self, handle: int, now: int, on_done: Callable[[bytes | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[bytes]:
         """Read Characteristic Value (Vol 3 Part G 4.8.1): at most ATT_MTU-1 octets."""
 
@@ -436,13 +478,14 @@ class GattClient:
             rsp = yield ATT_READ_REQ(handle)
             return _expect(rsp, ATT_READ_RSP).attribute_value
 
-        return self._start("read", proc(), now, on_done)
+        return self._start("read", proc(), now, on_done, on_response)
 
     def read_long(
-        self, handle: int, now: int, on_done: Callable[[bytes | AttError], None] | None = None
+        self, handle: int, now: int, on_done: Callable[[bytes | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[bytes]:
         """Read Long Characteristic Values (Vol 3 Part G 4.8.3): Read then Read Blob."""
-        return self._start("read_long", self._read_long(handle), now, on_done)
+        return self._start("read_long", self._read_long(handle), now, on_done, on_response)
 
     def read_by_uuid(
         self,
@@ -451,6 +494,7 @@ class GattClient:
         start: int = 0x0001,
         end: int = 0xFFFF,
         on_done: Callable[[list[tuple[int, bytes]] | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[list[tuple[int, bytes]]]:
         """Read Using Characteristic UUID (Vol 3 Part G 4.8.2), repeated over the range:
         ``[(handle, value), ...]``; stops at the first error after some results."""
@@ -471,10 +515,11 @@ class GattClient:
                     handle_from = handle + 1
             return out
 
-        return self._start("read_by_uuid", proc(), now, on_done)
+        return self._start("read_by_uuid", proc(), now, on_done, on_response)
 
     def read_multiple(
-        self, handles: list[int], now: int, on_done: Callable[[bytes | AttError], None] | None = None
+        self, handles: list[int], now: int, on_done: Callable[[bytes | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[bytes]:
         """Read Multiple Characteristic Values (Vol 3 Part G 4.8.4): the values
         concatenated, cut to ATT_MTU-1."""
@@ -485,10 +530,11 @@ class GattClient:
             rsp = yield req
             return _expect(rsp, ATT_READ_MULTIPLE_RSP).set_of_values
 
-        return self._start("read_multiple", proc(), now, on_done)
+        return self._start("read_multiple", proc(), now, on_done, on_response)
 
     def read_multiple_variable(
-        self, handles: list[int], now: int, on_done: Callable[[list[bytes] | AttError], None] | None = None
+        self, handles: list[int], now: int, on_done: Callable[[list[bytes] | AttError], None] | None = None,
+        on_response: ResponseObserver | None = None,
     ) -> GattOperation[list[bytes]]:
         """Read Multiple Variable Length Characteristic Values (Vol 3 Part G 4.8.5);
         values the response cut short are completed with Read / Read Blob."""
@@ -509,7 +555,7 @@ class GattClient:
                 out.append(value)
             return out
 
-        return self._start("read_multiple_variable", proc(), now, on_done)
+        return self._start("read_multiple_variable", proc(), now, on_done, on_response)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -517,12 +563,19 @@ class GattClient:
         if len(pdu.to_bytes()) > self.bearer.mtu:
             raise AttLocalError(f"{type(pdu).__name__} does not fit ATT_MTU {self.bearer.mtu}")
 
+    def _handle_value_fits(self, name: str, handle: int, value: bytes) -> None:
+        """:meth:`_fits` for opcode + handle + value PDUs, without encoding them."""
+        if not 0 <= handle <= 0xFFFF:
+            raise AttLocalError(f"attribute handle {handle} does not fit in two octets")
+        if 3 + len(value) > self.bearer.mtu:
+            raise AttLocalError(f"{name} does not fit ATT_MTU {self.bearer.mtu}")
+
     def write(
         self, handle: int, value: bytes, now: int, on_done: Callable[[None | AttError], None] | None = None
     ) -> GattOperation[None]:
         """Write Characteristic Value (Vol 3 Part G 4.9.3): at most ATT_MTU-3 octets."""
         req = ATT_WRITE_REQ(handle, bytes(value))
-        self._fits(req)
+        self._handle_value_fits("ATT_WRITE_REQ", handle, req.attribute_value)
 
         def proc() -> Procedure[None]:
             rsp = yield req
@@ -534,7 +587,7 @@ class GattClient:
     def write_without_response(self, handle: int, value: bytes, now: int) -> GattOperation[None]:
         """Write Without Response (Vol 3 Part G 4.9.1): sent at once, never answered."""
         pdu = ATT_WRITE_CMD(handle, bytes(value))
-        self._fits(pdu)
+        self._handle_value_fits("ATT_WRITE_CMD", handle, pdu.attribute_value)
         op: GattOperation[None] = GattOperation("write_without_response", None)
         sent = self.bearer.send_command(pdu)
         op._complete(None if sent else AttError(_E.UNLIKELY_ERROR, handle, pdu.opcode, "bearer not open"))

@@ -7,7 +7,8 @@ An application describes a service with frozen definitions (:class:`ServiceDef`,
 :meth:`AttributeDatabase.add_service`, which turns it into attributes (Core Specification
 Vol 3 Part G 3) with stable handles: services are laid out in the order they are added,
 each one's handles contiguous, starting right after the highest handle ever used, and a
-removed service leaves its handles unused. Per service: the service declaration, its
+removed service leaves its handles unused (:meth:`AttributeDatabase.clear` empties the
+database and restarts allocation at handle 1). Per service: the service declaration, its
 include declarations, then per characteristic its declaration, its value, the automatic
 descriptors (Extended Properties if any, User Description if given, CCCD when it can
 notify or indicate) and the application's descriptors. The returned :class:`Service` and
@@ -150,8 +151,11 @@ class Deferred:
 
     Return it from a hook, keep it, then call :meth:`complete` (a read: with the whole
     value, or ``None`` for the stored one) or :meth:`fail` with an :class:`AttError`.
-    Only single-attribute requests (Read, Read Blob, Write Request) can be deferred;
-    elsewhere a Deferred is answered with UNLIKELY_ERROR.
+    Reads can be deferred in every request that reads values through hooks (Read, Read
+    Blob, Read By Type, Read Multiple, Read Multiple Variable: the server answers once
+    the values it needs are known, whatever order they complete in), writes in Write
+    Request (and Write Command, whose outcome nobody hears). An Execute Write whose
+    hook defers is answered with UNLIKELY_ERROR.
     """
 
     def __init__(self) -> None:
@@ -371,6 +375,15 @@ class AttributeDatabase:
         self._cccds: dict[int, Attribute] = {}  # characteristic value handle -> its CCCD
         self._next_handle = 1
         self._hash: bytes | None = None
+
+    def clear(self) -> None:
+        """Forget every attribute: the next service starts at handle 1 again."""
+        self._attributes.clear()
+        self._sorted = []
+        self._services = []
+        self._cccds = {}
+        self._next_handle = 1
+        self._hash = None
 
     # -- lookup ---------------------------------------------------------------------------
 

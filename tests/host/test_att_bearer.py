@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scapy.layers import bluetooth as sb
 
 from host.att import (
@@ -20,9 +22,24 @@ from host.att import (
     AttLocalError,
     AttTimeoutError,
     BearerState,
+    decode_pdu,
 )
-from host.att_pdu import ATT_READ_REQ, ATT_READ_RSP, ATT_WRITE_CMD, AttErrorCode, AttPdu
-from host.gatt_db import AttributeAccess, CharacteristicDef, CharacteristicProperties, Deferred, ServiceDef
+from host.att_pdu import (
+    ATT_READ_REQ,
+    ATT_READ_RSP,
+    ATT_WRITE_CMD,
+    AttDecodeError,
+    AttErrorCode,
+    AttPdu,
+    decode_att_pdu,
+)
+from host.gatt_db import (
+    AttributeAccess,
+    CharacteristicDef,
+    CharacteristicProperties,
+    Deferred,
+    ServiceDef,
+)
 from host.gatt_server import GattServer
 from host.uuid import UUID
 
@@ -428,3 +445,65 @@ def test_state_table(state: BearerState) -> None:
     # input: the timer
     peer.bearer.handle_timer(10**15)
     assert peer.bearer.state is (BearerState.TIMED_OUT if is_open else state)
+
+
+# -- offered MTU and the fast codec paths ---------------------------------------------------
+
+
+def test_client_mtu_exchange_offers_the_given_mtu() -> None:
+    peer = RawPeer(local_mtu=247)
+    results: list[object] = []
+    peer.bearer.exchange_mtu(0, lambda r, now: results.append(r), mtu=100)
+    assert peer.out == [bytes.fromhex("026400")]
+    assert peer.bearer.local_mtu == 100
+    peer.feed("03f700", now=1)  # the server can take 247: ATT_MTU = min(100, 247)
+    assert results == [100] and peer.bearer.mtu == 100
+
+
+@pytest.mark.parametrize("mtu", [22, 518])
+def test_client_mtu_exchange_refuses_an_mtu_out_of_range(mtu: int) -> None:
+    peer = RawPeer()
+    with pytest.raises(AttLocalError):
+        peer.bearer.exchange_mtu(0, lambda r, now: None, mtu=mtu)
+    assert peer.out == [] and not peer.bearer.mtu_exchange_requested
+
+
+def test_hot_pdus_literal_bytes() -> None:
+    """Notification, indication, confirmation, Write Command and Read as they leave and
+    arrive (layouts of Vol 3 Part F 3.4.4.3, 3.4.5.3, 3.4.7.1-3, checked with scapy)."""
+    peer = RawPeer(one_char_server())
+    assert peer.bearer.notify(0x0003, b"\x01\x02")
+    assert peer.out == [bytes(sb.ATT_Hdr() / sb.ATT_Handle_Value_Notification(gatt_handle=3, value=b"\x01\x02"))]
+    peer.out.clear()
+    peer.bearer.indicate(0x0003, b"\x09", 0)
+    assert peer.out == [bytes(sb.ATT_Hdr() / sb.ATT_Handle_Value_Indication(gatt_handle=3, value=b"\x09"))]
+    peer.out.clear()
+    assert peer.bearer.send_command(ATT_WRITE_CMD(0x0003, b"hi"))
+    assert peer.out == [bytes(sb.ATT_Hdr() / sb.ATT_Write_Command(gatt_handle=3, data=b"hi"))]
+    assert peer.feed(bytes(sb.ATT_Hdr() / sb.ATT_Read_Request(gatt_handle=3))) == [b"\x0bhello"]
+    assert peer.feed("1d03000a") == [bytes.fromhex("1e")]
+    assert peer.events[-1] == ("ind", 3, b"\x0a", 0)
+    assert peer.feed("1b0300") == [] and peer.events[-1] == ("ntf", 3, b"", 0)
+    with pytest.raises(AttLocalError):
+        peer.bearer.notify(0x10000, b"")
+    with pytest.raises(AttLocalError):
+        peer.bearer.indicate(-1, b"", 0)
+
+
+_HOT_OPCODES = [0x0A, 0x0B, 0x12, 0x13, 0x52, 0x1B, 0x1D, 0x1E]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(_HOT_OPCODES), st.binary(max_size=8))
+def test_decode_pdu_agrees_with_the_generic_decoder(opcode: int, rest: bytes) -> None:
+    data = bytes((opcode,)) + rest
+    try:
+        expected: object = decode_att_pdu(data)
+    except AttDecodeError as exc:
+        expected = (type(exc), str(exc))
+    try:
+        got: object = decode_pdu(data)
+    except AttDecodeError as exc:
+        got = (type(exc), str(exc))
+    assert got == expected
+    assert type(got) is type(expected)

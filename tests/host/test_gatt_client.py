@@ -20,7 +20,13 @@ from host.att import (
     AttLocalError,
     AttTimeoutError,
 )
-from host.att_pdu import AttErrorCode, is_request
+from host.att_pdu import (
+    ATT_READ_BLOB_RSP,
+    ATT_READ_RSP,
+    AttErrorCode,
+    decode_att_pdu,
+    is_request,
+)
 from host.gatt_client import GattClient, GattOperation, GattVerifyError
 from host.gatt_db import (
     CharacteristicDef,
@@ -446,3 +452,129 @@ def test_characteristic_declaration_of_bad_size_fails(rig: tuple[Link, dict[str,
     op = link.client.discover_characteristics(svc, link.now)
     link.run()
     assert op.error is not None and op.error.code == E.INVALID_PDU
+
+
+# -- per-response observers and the offered MTU --------------------------------------------
+
+
+def recorder(into: list[bytes]) -> Callable[[bytes], bytes]:
+    """A ``Link.tamper`` that records every server PDU and changes none."""
+
+    def record(pdu: bytes) -> bytes:
+        into.append(pdu)
+        return pdu
+
+    return record
+
+
+def test_observer_sees_every_discovery_response_before_the_procedure(rig: tuple[Link, dict[str, int]]) -> None:
+    link, _ = rig
+    seen: list[object] = []
+    log: list[str] = []
+
+    def observe(rsp: object) -> None:
+        seen.append(rsp)
+        log.append("response")
+
+    op = link.client.discover_primary_services(
+        link.now, on_done=lambda r: log.append("done"), on_response=observe,
+    )
+    downlink: list[bytes] = []
+    link.tamper = recorder(downlink)
+    link.run()
+    assert op.result is not None and len(op.result) == 5
+    # exactly the responses the server sent, decoded, in order: Read By Group Type
+    # responses, then the ATT_ERROR_RSP (Attribute Not Found) that ends the procedure
+    assert seen[:-1] == [decode_att_pdu(pdu) for pdu in downlink[:-1]]
+    assert downlink[-1][:2] == b"\x01\x10" and downlink[-1][4] == E.ATTRIBUTE_NOT_FOUND
+    assert seen[-1] == AttError(E.ATTRIBUTE_NOT_FOUND, int.from_bytes(downlink[-1][2:4], "little"))
+    assert len(seen) == len(downlink) >= 2
+    assert log == ["response"] * len(seen) + ["done"]
+
+
+def test_observer_on_reads(rig: tuple[Link, dict[str, int]]) -> None:
+    link, h = rig
+    seen: list[object] = []
+    assert link.do(link.client.read(h["calib"], link.now, on_response=seen.append)) == b"cal"
+    assert seen == [ATT_READ_RSP(b"cal")]
+    seen.clear()
+    assert link.do(link.client.read_long(h["data"], link.now, on_response=seen.append)) == BIG
+    # ATT_MTU 23: one Read (22 octets) then Read Blobs of 22 octets up to 512
+    assert seen[0] == ATT_READ_RSP(BIG[:22])
+    assert seen[1:] == [ATT_READ_BLOB_RSP(BIG[i:i + 22]) for i in range(22, 512, 22)]
+    seen.clear()
+    bad = link.client.read(0x0999, link.now, on_response=seen.append)
+    link.run()
+    assert seen == [bad.error] == [AttError(E.INVALID_HANDLE, 0x0999)]
+    seen.clear()
+    got = link.do(link.client.read_by_uuid(UUID(0x2A19), link.now, on_response=seen.append))
+    assert got == [(h["battery_level"], b"\x64"), (h["level2"], b"\x07")]
+    assert [type(r).__name__ for r in seen][-1] == "AttError"
+
+
+def test_observer_of_each_discovery_and_read_procedure(rig: tuple[Link, dict[str, int]]) -> None:
+    link, h = rig
+    c = link.client
+    services = link.do(c.discover_all(link.now))
+    sensor = next(s for s in services if s.uuid == SENSOR)
+    data = next(ch for ch in sensor.characteristics if ch.uuid == SENSOR_DATA)
+    calls: dict[str, Callable[[Callable[[object], None]], GattOperation[Any]]] = {
+        "all": lambda obs: c.discover_all(link.now, on_response=obs),
+        "primary_by_uuid": lambda obs: c.discover_primary_services(link.now, SENSOR, on_response=obs),
+        "secondary": lambda obs: c.discover_secondary_services(link.now, on_response=obs),
+        "includes": lambda obs: c.find_included_services(sensor, link.now, on_response=obs),
+        "characteristics": lambda obs: c.discover_characteristics(sensor, link.now, on_response=obs),
+        "descriptors": lambda obs: c.discover_descriptors(data, link.now, on_response=obs),
+        "multiple": lambda obs: c.read_multiple([h["calib"], h["level2"]], link.now, on_response=obs),
+        "multiple_variable": lambda obs: c.read_multiple_variable([h["calib"], h["data"]], link.now, on_response=obs),
+    }
+    for name, start in calls.items():
+        seen: list[object] = []
+        downlink: list[bytes] = []
+        link.tamper = recorder(downlink)
+        start(seen.append)
+        link.run()
+        expected = [
+            decode_att_pdu(p) if p[0] != 0x01 else AttError(p[4], int.from_bytes(p[2:4], "little"))
+            for p in downlink
+        ]
+        assert seen == expected and seen, name
+
+
+def test_observer_does_not_see_the_timeout(rig: tuple[Link, dict[str, int]]) -> None:
+    link, h = rig
+    seen: list[object] = []
+    link.tamper = lambda pdu: None
+    op = link.client.read(h["calib"], link.now, on_response=seen.append)
+    link.run()
+    link.client_bearer.handle_timer(ATT_TRANSACTION_TIMEOUT_NS)
+    assert isinstance(op.error, AttTimeoutError) and seen == []
+
+
+def test_exchange_mtu_offers_the_given_mtu() -> None:
+    server, _ = make_server()
+    link = Link(server, server_mtu=247, client_mtu=247)
+    assert link.do(link.client.exchange_mtu(link.now, mtu=100)) == 100
+    assert link.uplink == [bytes.fromhex("026400")]  # Client Rx MTU 100
+    assert link.client_bearer.mtu == link.server_bearer.mtu == 100
+    assert link.client_bearer.local_mtu == 100
+    # the peer's own exchange is answered with the same Rx MTU
+    link.client_bearer.receive(bytes.fromhex("02f700"), link.now)
+    assert link.to_server == [bytes.fromhex("036400")]
+
+
+@pytest.mark.parametrize("mtu", [22, 518])
+def test_exchange_mtu_out_of_range_is_a_local_error(mtu: int) -> None:
+    server, _ = make_server()
+    link = Link(server)
+    with pytest.raises(AttLocalError):
+        link.client.exchange_mtu(link.now, mtu=mtu)
+    assert link.to_server == []
+    assert link.do(link.client.exchange_mtu(link.now)) == 247  # a valid exchange still possible
+
+
+def test_exchange_mtu_default_is_the_local_mtu() -> None:
+    server, _ = make_server()
+    link = Link(server, server_mtu=517, client_mtu=185)
+    assert link.do(link.client.exchange_mtu(link.now)) == 185
+    assert link.uplink == [bytes.fromhex("02b900")]

@@ -671,8 +671,10 @@ def test_deferred_read_and_write() -> None:
     assert s.get_value(3) == b"new"
     with pytest.raises(AttLocalError):
         pending[2].complete()
-    # a Deferred cannot answer a multi-attribute request
-    assert peer.ask("08 0100 ffff aaaa") == h("01 08 0300 0e")
+    # a multi-attribute request waits for the Deferred too
+    assert peer.ask("08 0100 ffff aaaa") is None
+    pending[3].complete(b"late")
+    assert peer.out == [h("09 06 0300") + b"late"]
 
 
 def test_deferred_completed_inside_the_hook() -> None:
@@ -699,3 +701,19 @@ def test_gap_service_values() -> None:
     assert s.get_value(gap.device_name) == b"new"
     ppcp = PeripheralPreferredConnectionParameters.from_bytes(h("0600 0c00 0000 9001"))
     assert ppcp == PeripheralPreferredConnectionParameters(6, 12, 0, 400)
+
+
+def test_open_ended_last_group_as_nimble_reports_it() -> None:
+    s = build()
+    p = Peer(s)
+    # Read By Group Type, primary services from 0x0010: Battery 16-19 (16-bit value).
+    plain = p.ask_some("10 1000 ffff 0028")
+    assert plain == h("11 06 1000 1300 0f18")
+    # Custom service 20-29 is the last one: its 128-bit group answers separately.
+    assert p.ask_some("10 1400 ffff 0028") == h("11 14 1400 1d00") + bytes.fromhex(CUSTOM_LE)
+    s.open_ended_last_group = True
+    assert p.ask_some("10 1000 ffff 0028") == plain  # not the last group: unchanged
+    assert p.ask_some("10 1400 ffff 0028") == h("11 14 1400 ffff") + bytes.fromhex(CUSTOM_LE)
+    # Find By Type Value keeps the real end (discovery by UUID).
+    found = p.ask_some("06 0100 ffff 0028" + CUSTOM_LE)
+    assert found == h("07 1400 1d00")

@@ -21,9 +21,6 @@ LIB = Path(__file__).resolve().parents[3] / "scenarios" / "firmware" / "micropyt
 BLE_TESTS = sorted(p.stem for p in HERE.glob("ble_*.py"))
 #: Pairing needs LL encryption in the controller and SMP in the host (the security issue).
 NEEDS_SECURITY = {"ble_pair_bond", "ble_passkey"}
-#: NimBLE reports end handle 0xFFFF for the last service (reference/micropython.md): the
-#: GATT server needs its open-ended last group.
-NEEDS_OPEN_ENDED_GROUP = {"ble_discovery"}
 
 
 def _params() -> list[object]:
@@ -32,8 +29,6 @@ def _params() -> list[object]:
         marks = []
         if name in NEEDS_SECURITY:
             marks.append(pytest.mark.xfail(strict=True, reason="pairing completes with the security issue"))
-        if name in NEEDS_OPEN_ENDED_GROUP:
-            marks.append(pytest.mark.xfail(strict=True, reason="GattServer.open_ended_last_group"))
         out.append(pytest.param(name, marks=marks, id=name))
     return out
 
