@@ -11,7 +11,15 @@ by taps as the world runs.
 
 The kernel runs in slices of simulated time so that a progress callback can report, an
 early stop (``stop_when: expectations``) can be noticed, and Ctrl-C lands between two
-slices. Whatever ends the run — its duration, its expectations, Ctrl-C or an error inside
+slices.
+
+Real HCI (:mod:`emu.bridge`, built by :mod:`emu.bridge.run_nodes`): a node with
+``controller: usb:0`` (or any transport) runs its host and firmware over that real
+controller; an ``hci`` node with ``transport:`` is a simulated controller served to an
+outside host. Either makes the run *paced*: :attr:`Runner.bridges` runs the kernel no
+faster than the wall clock, and the summary says so.
+
+Whatever ends the run — its duration, its expectations, Ctrl-C or an error inside
 blesim — :meth:`Runner.finish` closes every capture and log so they stay valid and
 complete.
 """
@@ -23,9 +31,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from host.events import Connected, Disconnected, HostEvent
+from host.bonds import BondStore, BondStoreError
 from host.gap import GapConfig
 from host.host import Host, HostConfig
 from linklayer.address import Address
@@ -50,7 +59,7 @@ from .records import (
     RadioWindow,
     RunRecord,
 )
-from .runtime import FirmwareScheduler, NodeRuntime
+from .runtime import FirmwareScheduler, NodeRuntime, atomic_write_text
 from .runtime.threads import format_sim_time
 from .scenario_events import (
     InjectEvent,
@@ -62,6 +71,9 @@ from .scenario_events import (
 )
 from .scenario_schema import InterfererSpec, NodeSpec, Scenario
 from .world import ControllerDriver, World, add_controller_node, generated_address, make_world
+
+if TYPE_CHECKING:
+    from .bridge.bridges import Bridges
 
 #: How much simulated time runs between two looks at progress, early stop and Ctrl-C.
 SLICE_NS = 100 * MS
@@ -124,8 +136,17 @@ class Runner:
         self._hci_captures: list[HciCapture] = []
         self._tracker: Any = None
         self._finished = False
+        #: Transports to real controllers and outside hosts (None: a purely simulated run).
+        self.bridges: Bridges | None = None
+        #: ``hci`` nodes: controllers served to outside hosts, by node name.
+        self.served: dict[str, ControllerDriver] = {}
         self.state_root = self._state_root()
-        self._build()
+        try:
+            self._build()
+        except BaseException:
+            if self.bridges is not None:
+                self.bridges.close()
+            raise
 
     # -- building --------------------------------------------------------------------
     def _state_root(self) -> Path:
@@ -153,8 +174,10 @@ class Runner:
             Path(btsnoop).mkdir(parents=True, exist_ok=True)
             fmt = scenario.capture.hci_format
             suffix = ".btsnoop" if fmt == "btsnoop" else ".pcap"
-            for name, node in self.nodes.items():
-                self._hci_captures.append(attach_hci_capture(node.controller, Path(btsnoop) / f"{name}{suffix}", fmt))
+            drivers = {name: node.controller for name, node in self.nodes.items()}
+            drivers.update(self.served)
+            for name, driver in drivers.items():
+                self._hci_captures.append(attach_hci_capture(driver, Path(btsnoop) / f"{name}{suffix}", fmt))
         for event in scenario.timeline:
             self.kernel.call_at(event.at_ns, _bind(self._timeline, event))
         if scenario.stop_when == "expectations" or scenario.expect:
@@ -163,26 +186,24 @@ class Runner:
             self._tracker = ExpectationTracker(list(scenario.expect))
 
     def _add_node(self, spec: NodeSpec) -> None:
-        if spec.personality == "hci" or spec.controller_transport is not None:
-            raise RunError(
-                f"node {spec.name!r}: real HCI controllers and outside hosts are not supported by this runner"
-            )
+        from .bridge import run_nodes
+
+        if spec.personality == "hci":
+            run_nodes.add_served_node(self, spec)
+            return
         personality = load_personality(spec.personality)
         public, static = self._addresses(spec)
-        cfg = _controller_config(spec)
-        driver = add_controller_node(
-            self.world, spec.name, spec.position, public_address=public, config=cfg,
-            hci_latency_ns=spec.hci_latency_ns,
-        )
+        driver = run_nodes.node_controller(self, spec, public)
         gap = GapConfig(address_type=spec.address_type, static_address=static)
-        host_config = HostConfig(gap=gap)
+        host_config = run_nodes.host_config_for(spec, HostConfig(gap=gap))
         # A personality may set the host up as its board's stack does (ATT MTU, ...).
         configure = getattr(personality, "host_config", None)
         if configure is not None:
             host_config = configure(spec, host_config)
-        host = Host(self.kernel.seeds.stream(f"node/{spec.name}/host"), host_config)
-        host_driver = HostDriver(self.world, driver, host, power_on=False)
         state_dir = self.state_root / spec.name
+        host = Host(self.kernel.seeds.stream(f"node/{spec.name}/host"), host_config,
+                    bonds=node_bond_store(state_dir))
+        host_driver = HostDriver(self.world, driver, host, power_on=False)
         runtime = NodeRuntime(
             spec.name, self.kernel, self.scheduler, self.kernel.seeds, state_dir,
             firmware=spec.firmware, lib_paths=spec.lib,
@@ -206,6 +227,8 @@ class Runner:
         if static is not None:
             self._by_address[static.value] = spec.name
         host_driver.listeners.append(_bind_host(self._on_host_event, spec.name))
+        if spec.controller_transport is not None:
+            host_driver.listeners.append(run_nodes.address_listener(self, spec.name))
         self.kernel.call_at(spec.boot_time_ns, _bind(self._boot, node))
 
     def add_device(self, name: str, position: tuple[float, ...]) -> HostDriver:
@@ -341,7 +364,8 @@ class Runner:
             self.world.set_powered(name, True)
             node.record.status = "running"
             node.host = node.context.host = Host(
-                self.kernel.seeds.stream(f"node/{name}/host/power-{self.kernel.now}"), node.host.config
+                self.kernel.seeds.stream(f"node/{name}/host/power-{self.kernel.now}"), node.host.config,
+                bonds=node_bond_store(node.context.state_dir),
             )
             node.host_driver.host = node.host
             node.host.power_on(self.kernel.now)
@@ -383,8 +407,12 @@ class Runner:
         with ``early_stop``, when every expectation is decided. Returns True if it stopped
         early."""
         step = SLICE_NS if condition is None else MS
+        bridges = self.bridges
         while self.kernel.now < until_ns:
-            self.kernel.run(min(until_ns, self.kernel.now + step))
+            if bridges is not None:  # paced: never ahead of the wall clock
+                bridges.run_until(min(until_ns, self.kernel.now + step))
+            else:
+                self.kernel.run(min(until_ns, self.kernel.now + step))
             if self.options.progress is not None:
                 self.options.progress(self.kernel.now, self.scenario.duration_ns)
             if condition is not None and condition():
@@ -405,6 +433,11 @@ class Runner:
             if node.record.status == "running":
                 node.record.status = "stopped" if not node.record.failures else "failed"
         try:
+            if self.bridges is not None:
+                from .bridge.run_nodes import say_paced
+
+                self.bridges.close()
+                say_paced(self)
             self.scheduler.close()
         finally:
             if self._air_capture is not None:
@@ -433,9 +466,11 @@ class Runner:
     def summary(self, results: list[Any]) -> dict[str, Any]:
         """The machine-readable summary (``--json``); no wall-clock figures, so runs compare."""
         record = self.record
+        from .bridge.run_nodes import add_summary, served_records
+
         nodes = {}
-        for name, node in self.nodes.items():
-            r = node.record
+        for r in [node.record for node in self.nodes.values()] + served_records(self):
+            name = r.name
             conns = [c for c in record.connections if name in (c.central, c.peripheral)]
             nodes[name] = {
                 "personality": r.personality,
@@ -449,7 +484,7 @@ class Runner:
                 "connections": len(conns),
                 "output_lines": len(r.output),
             }
-        return {
+        summary: dict[str, Any] = {
             "scenario": record.name,
             "seed": record.seed,
             "duration_s": record.duration_ns / 1e9,
@@ -466,6 +501,8 @@ class Runner:
                 {"expect": _describe_spec(res.spec), "met": res.met, "detail": res.detail} for res in results
             ],
         }
+        add_summary(self, summary)
+        return summary
 
     def write_json(self, path: Path, results: list[Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -477,6 +514,21 @@ class Runner:
 
 class RunError(RuntimeError):
     """The scenario cannot be run here (not a validation error: those come earlier)."""
+
+
+def node_bond_store(state_dir: Path) -> BondStore:
+    """The node's bonds, loaded from ``<state_dir>/bonds.json`` and written back
+    atomically on every change, so that they survive a firmware reboot and a power cycle
+    (a file that is not a bond store starts an empty one)."""
+    path = Path(state_dir) / "bonds.json"
+
+    def persist(text: str) -> None:
+        atomic_write_text(path, text + "\n")
+
+    try:
+        return BondStore.from_json(path.read_text(encoding="utf-8"), persist)
+    except (FileNotFoundError, BondStoreError, UnicodeDecodeError):
+        return BondStore(persist)
 
 
 def _bind(fn: Callable[[Any], None], arg: Any) -> Callable[[], None]:

@@ -26,6 +26,22 @@ Composition (each a sans-IO layer):
 When GAP reports :class:`~host.events.Connected`, the host creates the connection's
 L2CAP link, ATT bearer and SMP session before the application sees the event; on
 :class:`~host.events.Disconnected` it tears them down.
+
+Security wiring (Vol 3 Part H, Vol 3 Part C 10): SMP's ``start_encryption`` becomes
+HCI_LE_Enable_Encryption and LE Long Term Key Request is answered from
+``SmpSession.on_ltk_request`` — SMP keys are MSB-first, the HCI carries them least
+significant octet first, so both are reversed here; Encryption Change / Key Refresh
+Complete reach ``SmpSession.on_encryption_change``. The link's security (encrypted,
+authenticated, key size, and whether an LTK exists for the peer) is the GATT server's
+``SecurityInfo``; signed writes are checked against the bonded peer's CSRK and sign
+counter and signed with ours (:meth:`Host.signed_write`). Bonds live in a
+:class:`~host.bonds.BondStore` (in memory unless the driver gives one that persists);
+:meth:`Host.encrypt` re-encrypts a reconnection from the stored LTK without pairing.
+SMP works with the addresses the link was made with: when the controller resolved
+private addresses (LE Enhanced Connection Complete), the RPAs on the air, and the
+identity address is distributed as such. With :attr:`HostConfig.privacy` a
+:class:`~host.privacy.PrivacyManager` keeps the controller's resolving list in step
+with the bonds and makes activities use resolvable private addresses.
 """
 
 from __future__ import annotations
@@ -57,19 +73,39 @@ from host.events import (
     SecurityRequested,
     SubscriptionChanged,
 )
-from host.gatt_client import GattClient
+from host.gatt_client import GattClient, GattOperation
 from host.gatt_server import GattServer
+from host.privacy import PrivacyConfig, PrivacyManager
 from host.smp import SmpSession
+from host.smp_events import JustWorksRequest
+from host.smp_signing import SignatureError, sign, verify_with_bonds
 from host.smp_pdu import AuthReq, KeypressNotificationType
 from host.smp_types import PairingAttemptGuard, PairingResult, SmpConfig, SmpDelegate
 from host.gap import Gap, GapConfig
 from host.gap_params import AdvertisingParameters, ConnectionParameters, ScanParameters
-from host.hci import DEFAULT_COMMAND_TIMEOUT_NS, HciCommandError, HciDriver, HciTimeout, LocalError, command_name
+from host.events import (
+    AdvertisingReport,
+    AdvertisingStopped,
+    CommandFailed,
+    ConnectionFailed,
+    PoweredOn,
+    ScanStopped,
+)
+from host.hci import (
+    DEFAULT_COMMAND_TIMEOUT_NS,
+    HciCommandError,
+    HciDriver,
+    HciTimeout,
+    LocalError,
+    command_name,
+    completion_status,
+)
 from host.advertising_data import AdvertisingData
 from host.l2cap import ConnectionParameters as L2capConnectionParameters
 from host.l2cap import L2cap, L2capConfig, L2capRequestFailed
 from host.l2cap_pdu import ConnectionParameterUpdateResult
-from linklayer.address import Address
+from linklayer.address import Address, AddressKind
+from linklayer.hci.codec import HciCommand
 from linklayer.hci import events as he
 from linklayer.hci import le_commands as lc
 from linklayer.hci import le_events as le
@@ -99,6 +135,8 @@ class HostConfig:
     device_name: str = "blesim"
     appearance: int = 0
     smp: SmpConfig = dataclasses.field(default_factory=SmpConfig)
+    #: LE privacy (resolving list, resolvable private addresses); ``None``: off.
+    privacy: PrivacyConfig | None = None
 
 
 class Host:
@@ -107,7 +145,8 @@ class Host:
     def __init__(self, rng: Rng, config: HostConfig | None = None, *, bonds: BondStore | None = None) -> None:
         self.rng = rng
         #: The node's bonds (keys from pairings; persisted by the caller through its hook).
-        self.bonds = bonds
+        #: An in-memory store when none is given.
+        self.bonds: BondStore | None = bonds if bonds is not None else BondStore()
         self.config = config if config is not None else HostConfig()
         self.now = 0
         self._hci_out: list[tuple[int, bytes]] = []
@@ -129,6 +168,12 @@ class Host:
         )
         self.gap.l2cap_update_request = self._l2cap_update_request
         self._init_upper_layers()
+        self.privacy: PrivacyManager | None = None
+        if self.config.privacy is not None:
+            self.privacy = PrivacyManager(
+                self.config.privacy, self.hci, lambda: self.bonds, self.local_irk, self._privacy_failed)
+        #: Per connection handle: (local RPA, peer RPA) the controller reported, if any.
+        self._link_rpas: dict[int, tuple[Address | None, Address | None]] = {}
 
     # -- driver interface ------------------------------------------------------------
     def hci_from_controller(self, h4_type: int, packet: bytes, now: int) -> None:
@@ -189,6 +234,10 @@ class Host:
         handle: int = 0,
     ) -> None:
         self._tick(now)
+        if self.privacy is not None:
+            p = params or AdvertisingParameters()
+            own = self.privacy.own_address_type(self.gap.own_address_type, p.own_address_type)
+            params = dataclasses.replace(p, own_address_type=own)
         self.gap.start_advertising(now, data, scan_response, params, handle)
 
     def stop_advertising(self, now: int, handle: int = 0) -> None:
@@ -197,7 +246,7 @@ class Host:
 
     def start_scan(self, now: int, params: ScanParameters | None = None) -> None:
         self._tick(now)
-        self.gap.start_scan(now, params)
+        self.gap.start_scan(now, self._private_scan(params))
 
     def stop_scan(self, now: int) -> None:
         self._tick(now)
@@ -212,7 +261,40 @@ class Host:
         timeout_ns: int | None = None,
     ) -> None:
         self._tick(now)
-        self.gap.connect(peer, now, params, scan, timeout_ns)
+        if self.privacy is not None:
+            peer = self.privacy.connect_target(peer)
+        self.gap.connect(peer, now, params, self._private_scan(scan), timeout_ns)
+
+    def _private_scan(self, scan: ScanParameters | None) -> ScanParameters | None:
+        if self.privacy is None:
+            return scan
+        s = scan or ScanParameters()
+        own = self.privacy.own_address_type(self.gap.own_address_type, s.own_address_type)
+        return dataclasses.replace(s, own_address_type=own)
+
+    def set_random_address(self, address: Address, now: int) -> None:
+        """HCI_LE_Set_Random_Address (Vol 4 Part E 7.8.4), e.g. a private address the
+        application made (:mod:`host.privacy`)."""
+        self._tick(now)
+        if not address.random:
+            raise LocalError(f"{address} is not a random address")
+        cmd = lc.HCI_LE_Set_Random_Address_Command(random_address=address.value)
+        self.hci.send_command(cmd, now, self._report_failure(cmd))
+
+    def local_irk(self) -> bytes:
+        """This device's Identity Resolving Key (MSB-first): the configured one, else
+        the bond store's (drawn once from the host's random stream)."""
+        if self.config.smp.irk is not None:
+            return self.config.smp.irk
+        if self.bonds is None:
+            self.bonds = BondStore()
+        return self.bonds.ensure_local_irk(self.rng)
+
+    def resolve_address(self, address: Address) -> Address | None:
+        """The bonded identity behind ``address`` (a resolvable private address
+        resolved with a bonded IRK, or the identity itself), else ``None``."""
+        bond = self.bonds.find(address) if self.bonds is not None else None
+        return None if bond is None else bond.peer_address
 
     def cancel_connect(self, now: int) -> None:
         self._tick(now)
@@ -238,6 +320,8 @@ class Host:
             self._open_connection(event)
         elif isinstance(event, Disconnected):
             self._close_connection(event.handle)
+        if self.privacy is not None:
+            self._privacy_event(event)
         self._events.append(event)
         for listener in list(self.listeners):
             listener(event)
@@ -245,6 +329,9 @@ class Host:
     # -- HCI ---------------------------------------------------------------------------
     def _on_hci_event(self, event: HciEvent, now: int) -> None:
         self._tick(now)
+        if isinstance(event, le.HCI_LE_Enhanced_Connection_Complete_Event) and event.status == 0:
+            self._link_rpas[event.connection_handle] = (
+                _rpa(event.local_resolvable_private_address), _rpa(event.peer_resolvable_private_address))
         if self.gap.handle_event(event, now):
             return
         if isinstance(event, le.HCI_LE_Read_Remote_Features_Complete_Event):
@@ -300,13 +387,40 @@ class Host:
 
     def _close_connection(self, handle: int) -> None:
         self._close_upper_layers(handle)
+        self._link_rpas.pop(handle, None)
         self.l2cap.remove_connection(handle, self.now)
+
+    # -- privacy -------------------------------------------------------------------------
+    def _privacy_event(self, event: HostEvent) -> None:
+        privacy = self.privacy
+        assert privacy is not None
+        if isinstance(event, PoweredOn):
+            privacy.on_powered(self.gap.info.supported_commands, self.now)
+        elif isinstance(event, AdvertisingReport):
+            if event.address is not None:
+                privacy.on_advertiser(event.address)
+        elif isinstance(event, (AdvertisingStopped, ScanStopped, Connected, ConnectionFailed, Disconnected)):
+            privacy.poke(self.now)
+
+    def _privacy_failed(self, cmd: HciCommand, status: int) -> None:
+        self._emit(CommandFailed(cmd.OPCODE, command_name(cmd), status))
+
+    def _report_failure(self, cmd: HciCommand) -> Callable[[HciEvent], None]:
+        def check(event: HciEvent) -> None:
+            status = completion_status(event)
+            if status:
+                self._emit(CommandFailed(cmd.OPCODE, command_name(cmd), status))
+
+        return check
 
     # -- upper layers: ATT / GATT / SMP -------------------------------------------------
     def _init_upper_layers(self) -> None:
         """Create the device-wide GATT server and register the ATT and SMP channels."""
         cfg = self.config
-        self.gatt_server = GattServer(security=self._security_info, on_subscription_changed=self._subscribed)
+        self.gatt_server = GattServer(
+            security=self._security_info, signature_checker=self._check_signature,
+            on_subscription_changed=self._subscribed,
+        )
         if cfg.gap_service:
             self.gatt_server.add_gap_service(cfg.device_name, cfg.appearance)
         if cfg.gatt_service:
@@ -340,9 +454,16 @@ class Host:
             on_indication=lambda attr, value, now: self._emit(Indication(handle, attr, value)),
         )
         role: Literal["central", "peripheral"] = "central" if event.role == "central" else "peripheral"
+        # SMP uses the addresses of the connection on the air (c1, f5, f6): the RPAs the
+        # controller reported when it resolved them, and distributes the identity.
+        local_rpa, peer_rpa = self._link_rpas.get(handle, (None, None))
+        local = local_rpa or event.local_address or self.gap.address
+        config = self.config.smp
+        if local.kind is AddressKind.RESOLVABLE_PRIVATE and config.identity_address is None:
+            config = dataclasses.replace(config, identity_address=event.local_address or self.gap.address)
         self._smp[handle] = SmpSession(
-            handle, role, send_smp, self.config.smp, self.rng,
-            local_address=event.local_address or self.gap.address, peer_address=event.peer_address,
+            handle, role, send_smp, config, self.rng,
+            local_address=local, peer_address=peer_rpa or event.peer_address,
             delegate=_SmpEvents(self), bonds=self.bonds, guard=self.smp_guard,
         )
 
@@ -379,6 +500,34 @@ class Host:
 
     def _subscribed(self, handle: int, value_handle: int, cccd_value: int, now: int) -> None:
         self._emit(SubscriptionChanged(handle, value_handle, cccd_value))
+
+    def _check_signature(self, handle: int, signed_data: bytes, signature: bytes) -> bool:
+        """A Signed Write Command's signature against the bonded peer's CSRK and
+        SignCounter (Vol 3 Part C 10.4.2); the counter is recorded when it passes."""
+        session = self._smp.get(handle)
+        if session is None or self.bonds is None:
+            return False
+        try:
+            verify_with_bonds(self.bonds, session.peer_address, bytes(signed_data) + bytes(signature))
+        except SignatureError:
+            return False
+        return True
+
+    def signed_write(self, handle: int, value_handle: int, value: bytes, now: int) -> GattOperation[None]:
+        """Signed Write Without Response (Vol 3 Part G 4.9.2) signed with our CSRK for the
+        bonded peer of ``handle`` and its next SignCounter (Vol 3 Part H 2.4.5)."""
+        self._tick(now)
+        client = self.gatt_client(handle)
+        session = self.smp(handle)
+        bond = self.bonds.find(session.peer_address) if self.bonds is not None else None
+        if bond is None or bond.local_csrk is None or self.bonds is None:
+            raise LocalError(f"no CSRK distributed to {session.peer_address}: pair with SIGN_KEY first")
+        bonds, identity, csrk = self.bonds, bond.peer_address, bond.local_csrk
+
+        def signer(data: bytes) -> bytes:
+            return sign(csrk, bonds.next_local_sign_counter(identity), data)
+
+        return client.signed_write_without_response(value_handle, value, signer, now)
 
     def _security_info(self, handle: int) -> SecurityInfo:
         session = self._smp.get(handle)
@@ -436,6 +585,12 @@ class Host:
         else:
             session.request_security(now)
 
+    def encrypt(self, handle: int, now: int) -> bool:
+        """Central: encrypt the link with the LTK bonded with its peer (no pairing,
+        Vol 3 Part C 10.3.3); False if there is no such bond. EncryptionChanged follows."""
+        self._tick(now)
+        return self.smp(handle).encrypt(now)
+
     def _per_connection(self, table: dict[int, _T], handle: int) -> _T:
         try:
             return table[handle]
@@ -453,7 +608,12 @@ class _SmpEvents(SmpDelegate):
         self.host.start_encryption(handle, ltk, ediv, rand, key_size)
 
     def on_pairing_complete(self, handle: int, result: PairingResult) -> None:
-        self.host._emit(PairingComplete(handle, result.success, result))
+        host = self.host
+        if result.success and result.bond is not None and host.privacy is not None:
+            bond = host.bonds.get(result.bond.peer_address) if host.bonds is not None else None
+            if bond is not None:
+                host.privacy.on_bond(bond, host.now)
+        host._emit(PairingComplete(handle, result.success, result))
 
     def on_passkey_display(self, handle: int, passkey: int) -> None:
         self.host._emit(PasskeyDisplay(handle, passkey))
@@ -469,6 +629,14 @@ class _SmpEvents(SmpDelegate):
 
     def on_security_request(self, handle: int, auth_req: AuthReq) -> None:
         self.host._emit(SecurityRequested(handle, int(auth_req)))
+
+    def on_just_works_request(self, handle: int) -> None:
+        self.host._emit(JustWorksRequest(handle))
+
+
+def _rpa(value: bytes) -> Address | None:
+    """A resolvable private address field of an HCI event (all zero: none)."""
+    return Address(bytes(value), True) if any(value) else None
 
 
 __all__ = ["ATT_CID", "SMP_CID", "HostConfig", "Host"]

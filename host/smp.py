@@ -24,8 +24,13 @@ A pairing runs in three phases (2.1):
    request with it.
 3. :attr:`SmpState.KEY_DISTRIBUTION`, on the encrypted link: the responder sends its
    keys, then the initiator (3.6.1): LTK + EDIV/Rand (legacy only), IRK + identity
-   address, CSRK. The pairing then completes; with bonding on both sides the keys go to
-   the :class:`~host.bonds.BondStore` as a :class:`~host.bonds.Bond`.
+   address, CSRK (:class:`~host.smp_keys.KeyDistributionPhase`). The pairing then
+   completes; with bonding on both sides the keys go to the
+   :class:`~host.bonds.BondStore` as a :class:`~host.bonds.Bond`.
+
+With :attr:`~host.smp_types.SmpConfig.confirm_just_works`, a pairing that chose Just
+Works waits in :attr:`SmpState.WAIT_CONSENT` (before the responder's Pairing Response
+or the initiator's first Phase 2 PDU) for :meth:`SmpSession.just_works_reply`.
 
 Which PDU each state accepts is the table :data:`_TABLE` (plus the engine's own table
 in Phase 2); any other PDU ends the pairing with Unspecified Reason, a PDU the role
@@ -51,6 +56,7 @@ from collections.abc import Callable
 from typing import Final, Literal
 
 from host.bonds import Bond, BondStore, LongTermKey
+from host.smp_keys import KEY_CODES, KeyDistributionPhase, mask_key
 from host.smp_legacy import LegacyPhase2
 from host.smp_pdu import (
     SMP_MAX_ENCRYPTION_KEY_SIZE,
@@ -60,16 +66,11 @@ from host.smp_pdu import (
     KeypressNotificationType,
     OobDataFlag,
     PairingFailedReason,
-    SMP_Central_Identification,
-    SMP_Encryption_Information,
-    SMP_Identity_Address_Information,
-    SMP_Identity_Information,
     SMP_Pairing_Failed,
     SMP_Pairing_Keypress_Notification,
     SMP_Pairing_Request,
     SMP_Pairing_Response,
     SMP_Security_Request,
-    SMP_Signing_Information,
     SmpCode,
     SmpDecodeError,
     SmpPdu,
@@ -89,7 +90,6 @@ from host.smp_types import (
     SmpDelegate,
     SmpLocalError,
     choose_association_model,
-    random_128,
 )
 from linklayer.address import Address, AddressKind
 from phy.types import Rng
@@ -99,10 +99,6 @@ __all__ = ["SmpSession", "SmpState", "mask_key"]
 _R = PairingFailedReason
 _C = SmpCode
 _AUTH_FAILURES: Final = frozenset({_R.CONFIRM_VALUE_FAILED, _R.DHKEY_CHECK_FAILED})
-_KEY_CODES: Final = (
-    _C.ENCRYPTION_INFORMATION, _C.CENTRAL_IDENTIFICATION, _C.IDENTITY_INFORMATION,
-    _C.IDENTITY_ADDRESS_INFORMATION, _C.SIGNING_INFORMATION,
-)
 #: Codes only a central receives / only a peripheral receives (else Command Not Supported).
 _CENTRAL_RECEIVES: Final = frozenset({_C.PAIRING_RESPONSE, _C.SECURITY_REQUEST})
 _PERIPHERAL_RECEIVES: Final = frozenset({_C.PAIRING_REQUEST})
@@ -116,24 +112,8 @@ class SmpState(enum.Enum):
     PHASE2 = "STK/LTK generation"
     WAIT_ENCRYPTION = "link being encrypted with the STK/LTK"
     KEY_DISTRIBUTION = "transport-specific key distribution"
+    WAIT_CONSENT = "Just Works chosen: waiting for the user to accept"
     TIMED_OUT = "SMP timed out: no further SMP on this link"
-
-
-def mask_key(key: bytes, key_size: int) -> bytes:
-    """The key shortened to ``key_size`` octets (Vol 3 Part H 2.3.4): its most
-    significant ``16 - key_size`` octets zeroed. MSB-first in and out."""
-    return bytes(16 - key_size) + bytes(key[16 - key_size :])
-
-
-@dataclasses.dataclass
-class _Keys:
-    """Keys exchanged during Phase 3."""
-
-    ltk: bytes | None = None
-    ediv_rand: tuple[int, int] | None = None
-    irk: bytes | None = None
-    identity: Address | None = None
-    csrk: bytes | None = None
 
 
 class SmpSession:
@@ -184,14 +164,12 @@ class SmpSession:
         self._ctx: PairingContext | None = None
         self._engine: Phase2 | None = None
         self._key: bytes | None = None  # masked STK/LTK of the pairing
-        self._expected: list[int] = []
-        self._received = _Keys()
-        self._sent = _Keys()
+        self._phase3: KeyDistributionPhase | None = None
         self._pending_ltk: LongTermKey | None = None
         self._pair_if_encryption_fails = False
         self._security = LinkSecurity()
         self._request: SMP_Pairing_Request | None = None
-        self._local_dist = KeyDistribution(0)
+        self._consent: tuple[SMP_Pairing_Request, SMP_Pairing_Response, int, bool] | None = None
 
     # -- properties ---------------------------------------------------------------------
 
@@ -215,6 +193,11 @@ class SmpSession:
     @property
     def waiting_for_confirmation(self) -> bool:
         return self._engine is not None and self._engine.waiting_for_confirmation
+
+    @property
+    def waiting_for_just_works(self) -> bool:
+        """Whether a Just Works pairing waits for the user's consent."""
+        return self.state is SmpState.WAIT_CONSENT
 
     # -- timer --------------------------------------------------------------------------
 
@@ -572,6 +555,40 @@ class SmpSession:
             raise PairingAbort(_R.AUTHENTICATION_REQUIREMENTS, "Secure Connections Only mode")
         if config.mitm and not choice.authenticated:
             raise PairingAbort(_R.AUTHENTICATION_REQUIREMENTS, "MITM required, Just Works chosen")
+        if config.confirm_just_works and not choice.authenticated and choice.model is AssociationModel.JUST_WORKS:
+            self._consent = (request, response, key_size, send_response)
+            self.state = SmpState.WAIT_CONSENT
+            self.delegate.on_just_works_request(self.handle)
+            return
+        self._start_phase2(request, response, key_size, send_response=send_response)
+
+    def just_works_reply(self, accept: bool, now: int) -> None:
+        """The user's answer to :meth:`SmpDelegate.on_just_works_request`: go on with
+        the pairing, or end it with Pairing Not Supported (0x05)."""
+        self._now = now
+        if self.state is not SmpState.WAIT_CONSENT or self._consent is None:
+            raise SmpLocalError("no Just Works pairing is waiting for the user")
+        request, response, key_size, send_response = self._consent
+        self._consent = None
+        if not accept:
+            self._fail(_R.PAIRING_NOT_SUPPORTED)
+            return
+        try:
+            self._start_phase2(request, response, key_size, send_response=send_response)
+        except PairingAbort as abort:
+            self._fail(abort.reason)
+
+    def _start_phase2(
+        self,
+        request: SMP_Pairing_Request,
+        response: SMP_Pairing_Response,
+        key_size: int,
+        *,
+        send_response: bool,
+    ) -> None:
+        config = self.config
+        sc = bool(AuthReq.SC & request.auth_req and AuthReq.SC & response.auth_req)
+        choice = choose_association_model(request, response, sc)
         if send_response:
             self._send(response)
         central, peripheral = (
@@ -583,11 +600,10 @@ class SmpSession:
             secure_connections=sc, choice=choice, key_size=key_size,
             keypress=bool(AuthReq.KEYPRESS & request.auth_req and AuthReq.KEYPRESS & response.auth_req),
             initiator_address=central, responder_address=peripheral, rng=self._rng,
-            delegate=self.delegate, send=self._send,
+            delegate=self.delegate, send=self._send, fixed_passkey=config.passkey,
         )
         self._ctx = ctx
-        self._received = _Keys()
-        self._sent = _Keys()
+        self._phase3 = None
         if sc:
             self._engine = ScPhase2(
                 ctx, self._keys(), allow_debug_keys=config.allow_debug_keys,
@@ -633,94 +649,29 @@ class SmpSession:
     def _start_key_distribution(self) -> None:
         ctx = self._ctx
         assert ctx is not None
-        response = ctx.response
-        local = response.initiator_key_distribution if self.is_central else response.responder_key_distribution
-        peer = response.responder_key_distribution if self.is_central else response.initiator_key_distribution
-        self._local_dist = local
-        expected: list[int] = []
-        if KeyDistribution.ENC_KEY & peer and not ctx.secure_connections:
-            expected += [_C.ENCRYPTION_INFORMATION, _C.CENTRAL_IDENTIFICATION]
-        if KeyDistribution.ID_KEY & peer:
-            expected += [_C.IDENTITY_INFORMATION, _C.IDENTITY_ADDRESS_INFORMATION]
-        if KeyDistribution.SIGN_KEY & peer:
-            expected.append(_C.SIGNING_INFORMATION)
-        self._expected = expected
+        self._phase3 = KeyDistributionPhase(
+            ctx, config=self.config, identity=self._identity_address(), bonds=self.bonds, rng=self._rng,
+            send=self._send,
+        )
         self.state = SmpState.KEY_DISTRIBUTION
-        if not self.is_central:
-            self._send_keys()
-        self._distribution_progress()
-
-    def _send_keys(self) -> None:
-        ctx = self._ctx
-        assert ctx is not None
-        local = self._local_dist
-        rng = self._rng
-        if KeyDistribution.ENC_KEY & local and not ctx.secure_connections:
-            ltk = mask_key(random_128(rng), ctx.key_size)
-            ediv, rand = rng.getrandbits(16), rng.getrandbits(64)
-            self._sent.ltk, self._sent.ediv_rand = ltk, (ediv, rand)
-            self._send(SMP_Encryption_Information(ltk))
-            self._send(SMP_Central_Identification(ediv, rand))
-        if KeyDistribution.ID_KEY & local:
-            identity = self._identity_address()
-            assert identity is not None  # ID_KEY is only offered with an identity
-            irk = self.config.irk
-            if irk is None:
-                irk = self.bonds.ensure_local_irk(rng) if self.bonds is not None else bytes(16)
-            self._send(SMP_Identity_Information(irk))
-            self._send(SMP_Identity_Address_Information(identity))
-        if KeyDistribution.SIGN_KEY & local:
-            csrk = self.config.csrk if self.config.csrk is not None else random_128(rng)
-            self._sent.csrk = csrk
-            self._send(SMP_Signing_Information(csrk))
+        self._phase3.start()
+        if self._phase3.done:
+            self._complete()
 
     def _on_key(self, message: SmpPdu, now: int) -> None:
-        if not self._expected or self._expected[0] != message.CODE:
-            raise PairingAbort(_R.UNSPECIFIED_REASON, f"{type(message).__name__} out of order")
-        self._expected.pop(0)
-        keys = self._received
-        if isinstance(message, SMP_Encryption_Information):
-            keys.ltk = message.long_term_key
-        elif isinstance(message, SMP_Central_Identification):
-            keys.ediv_rand = (message.ediv, message.rand)
-        elif isinstance(message, SMP_Identity_Information):
-            keys.irk = message.identity_resolving_key
-        elif isinstance(message, SMP_Identity_Address_Information):
-            if message.address.kind not in (AddressKind.PUBLIC, AddressKind.RANDOM_STATIC):
-                raise PairingAbort(_R.KEY_REJECTED, f"{message.address!r} is no identity address")
-            keys.identity = message.address
-        elif isinstance(message, SMP_Signing_Information):
-            keys.csrk = message.signature_key
-        self._distribution_progress()
-
-    def _distribution_progress(self) -> None:
-        if self._expected:
-            return
-        if self.is_central:
-            self._send_keys()
-        self._complete()
+        assert self._phase3 is not None
+        self._phase3.receive(message)
+        if self._phase3.done:
+            self._complete()
 
     def _complete(self) -> None:
-        ctx = self._ctx
-        assert ctx is not None and self._key is not None
+        ctx, phase3 = self._ctx, self._phase3
+        assert ctx is not None and self._key is not None and phase3 is not None
         bonding = ctx.request.bonding and ctx.response.bonding
         auth, size, sc = ctx.choice.authenticated, ctx.key_size, ctx.secure_connections
         bond: Bond | None = None
         if bonding:
-            peer_ltk = local_ltk = None
-            if sc:
-                peer_ltk = local_ltk = LongTermKey(self._key, 0, 0, size, auth, True)
-            else:
-                got, sent = self._received, self._sent
-                if got.ltk is not None and got.ediv_rand is not None:
-                    peer_ltk = LongTermKey(got.ltk, *got.ediv_rand, size, auth, False)
-                if sent.ltk is not None and sent.ediv_rand is not None:
-                    local_ltk = LongTermKey(sent.ltk, *sent.ediv_rand, size, auth, False)
-            bond = Bond(
-                peer_address=self._received.identity or self.peer_address,
-                peer_irk=self._received.irk, local_ltk=local_ltk, peer_ltk=peer_ltk,
-                peer_csrk=self._received.csrk, local_csrk=self._sent.csrk,
-            )
+            bond = phase3.bond(self._key, self.peer_address)
             if self.bonds is not None:
                 self.bonds.add(bond)
         self._security = dataclasses.replace(self._security, bonded=bonding)
@@ -762,7 +713,8 @@ class SmpSession:
         self._engine = None
         self._ctx = None
         self._key = None
-        self._expected = []
+        self._phase3 = None
+        self._consent = None
 
 
 _Handler = Callable[[SmpSession, SmpPdu, int], None]
@@ -777,6 +729,7 @@ _TABLE: Final[dict[SmpState, dict[int, _Handler]]] = {
     SmpState.WAIT_PAIRING_RESPONSE: {**_ALWAYS, _C.PAIRING_RESPONSE: SmpSession._on_pairing_response},
     SmpState.PHASE2: {**_ALWAYS, _C.PAIRING_KEYPRESS_NOTIFICATION: SmpSession._on_keypress},
     SmpState.WAIT_ENCRYPTION: dict(_ALWAYS),
-    SmpState.KEY_DISTRIBUTION: {**_ALWAYS, **{code: SmpSession._on_key for code in _KEY_CODES}},
+    SmpState.KEY_DISTRIBUTION: {**_ALWAYS, **{code: SmpSession._on_key for code in KEY_CODES}},
+    SmpState.WAIT_CONSENT: dict(_ALWAYS),
     SmpState.TIMED_OUT: {},
 }

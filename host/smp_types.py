@@ -192,6 +192,13 @@ class SmpConfig:
     #: A central answers a peripheral's Security Request by encrypting with a bond's key
     #: (if good enough) or by pairing.
     respond_to_security_request: bool = True
+    #: A fixed passkey (0..999999) this device displays in Passkey Entry instead of a
+    #: random one (QuecPython ``smpSetConfig``, NimBLE's application passkey).
+    passkey: int | None = None
+    #: Ask the user to accept a Just Works pairing
+    #: (:meth:`SmpDelegate.on_just_works_request`, answered with
+    #: :meth:`~host.smp.SmpSession.just_works_reply`; No is Pairing Not Supported).
+    confirm_just_works: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = SMP_MIN_ENCRYPTION_KEY_SIZE, SMP_MAX_ENCRYPTION_KEY_SIZE
@@ -206,6 +213,8 @@ class SmpConfig:
                 raise SmpLocalError(f"{name} must be 16 octets")
         if self.timeout_ns <= 0:
             raise SmpLocalError("timeout_ns must be positive")
+        if self.passkey is not None and not 0 <= self.passkey <= 999_999:
+            raise SmpLocalError(f"a passkey is 0..999999, not {self.passkey}")
 
     @property
     def auth_req(self) -> AuthReq:
@@ -290,6 +299,10 @@ class SmpDelegate:
     def on_security_request(self, handle: int, auth_req: AuthReq) -> None:
         """Central: the peripheral sent a Security Request (3.6.7)."""
 
+    def on_just_works_request(self, handle: int) -> None:
+        """Ask the user whether to accept a Just Works pairing (only with
+        :attr:`SmpConfig.confirm_just_works`)."""
+
 
 # ---------------------------------------------------------------------------------------
 # Repeated attempts (Vol 3 Part H 2.3.6)
@@ -353,6 +366,8 @@ class PairingContext:
     rng: Rng
     delegate: SmpDelegate
     send: Callable[[SmpPdu], None]
+    #: :attr:`SmpConfig.passkey`: displayed instead of a random passkey.
+    fixed_passkey: int | None = None
 
     @property
     def local_inputs(self) -> bool:
@@ -361,7 +376,10 @@ class PairingContext:
         return c.initiator_inputs if self.initiator else c.responder_inputs
 
     def new_passkey(self) -> int:
-        """A passkey for the display side: 000000..999999 (2.3.5.3)."""
+        """A passkey for the display side: 000000..999999 (2.3.5.3), or the configured
+        fixed one."""
+        if self.fixed_passkey is not None:
+            return self.fixed_passkey
         return self.rng.randrange(0, 1_000_000)
 
 

@@ -19,6 +19,11 @@ on the primary channels, each with an AuxPtr to one AUX_ADV_IND on a secondary c
 then AUX_CHAIN_IND packets T_MAFS apart carrying the rest of the data (up to 1650
 octets); scannable sets answer AUX_SCAN_REQ with AUX_SCAN_RSP (+ chain).
 
+Requests pass the filter policy through the controller, which resolves private
+addresses with its resolving list (``resolve_peer``, ``privacy_blocks``,
+:mod:`linklayer.ctrl_privacy`): a directed set accepts its peer's identity or an RPA
+of it.
+
 The states and the inputs each accepts are the table :data:`TRANSITIONS`; an input in a
 state that does not accept it is dropped and counted (``ignored``), which is also what a
 real advertiser does with a stray packet.
@@ -147,6 +152,12 @@ class AdvertiserHost(Protocol):
 
     def filter_accepts(self, address: Address) -> bool:
         """Whether ``address`` is on the filter accept list."""
+
+    def resolve_peer(self, address: Address) -> Address | None:
+        """The identity of a peer's resolvable private address (resolving list)."""
+
+    def privacy_blocks(self, address: Address) -> bool:
+        """Network privacy mode: ignore a peer that uses its identity address."""
 
     def advertising_ended(self, adv: "Advertiser", status: int, now: int) -> None:
         """The set stopped by itself (status 0x3C timeout, 0x43 limit reached)."""
@@ -390,12 +401,16 @@ class Advertiser:
         return isinstance(pdu, AUX_SCAN_REQ) == (not step.primary)
 
     def _policy_allows_scan(self, scanner: Address) -> bool:
+        if self.host.privacy_blocks(scanner):
+            return False
         return self.set.filter_policy not in (1, 3) or self.host.filter_accepts(scanner)
 
     def _policy_allows_connect(self, initiator: Address) -> bool:
         s = self.set
-        if s.directed:
-            return s.peer_address is not None and initiator == s.peer_address
+        if self.host.privacy_blocks(initiator):
+            return False
+        if s.directed:  # the peer's identity, or an RPA of it (resolving list)
+            return s.peer_address is not None and s.peer_address in (initiator, self.host.resolve_peer(initiator))
         return s.filter_policy not in (2, 3) or self.host.filter_accepts(initiator)
 
     def _build_event(self, now: int) -> list[_Step]:

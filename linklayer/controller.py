@@ -16,8 +16,9 @@ Command (0x01); a command not allowed in the current state with Command Disallow
 (0x0C). Nothing a host sends raises out of the controller.
 
 The advertising and scanning command handlers live in :mod:`linklayer.ctrl_advertising`
-and :mod:`linklayer.ctrl_scanning` (mixins over the shared state kept here); the radio is
-shared through :class:`linklayer.scheduler.Scheduler`.
+and :mod:`linklayer.ctrl_scanning` (mixins over the shared state kept here), the
+resolving list in :mod:`linklayer.ctrl_privacy`; the radio is shared through
+:class:`linklayer.scheduler.Scheduler`.
 """
 
 from __future__ import annotations
@@ -53,10 +54,11 @@ from .scheduler import Scheduler
 from .ctrl_advertising import AdvertisingCommands
 from .ctrl_scanning import ScanningCommands
 from .ctrl_connections import ConnectionCommands
+from .ctrl_privacy import PrivacyCommands
 
 Handler = Callable[[Any, int], "ReturnParameters | int | None"]
 
-class Controller(ConnectionCommands, AdvertisingCommands, ScanningCommands):
+class Controller(PrivacyCommands, ConnectionCommands, AdvertisingCommands, ScanningCommands):
     """A BLE controller: see the module docstring."""
 
     def __init__(
@@ -98,11 +100,15 @@ class Controller(ConnectionCommands, AdvertisingCommands, ScanningCommands):
         self.scheduler.poll(now)
 
     def handle_timer(self, now: int) -> None:
+        self.privacy_timer(now)
         self.scheduler.poll(now)
 
     # -- outputs -----------------------------------------------------------------------
     def get_timer(self) -> int | None:
-        return self.scheduler.deadline()
+        deadline, rpa = self.scheduler.deadline(), self.privacy_deadline()
+        if rpa is None or (deadline is not None and deadline <= rpa):
+            return deadline
+        return rpa
 
     def take_hci(self) -> list[tuple[int, bytes]]:
         out, self._hci_out = self._hci_out, []
@@ -132,6 +138,7 @@ class Controller(ConnectionCommands, AdvertisingCommands, ScanningCommands):
         self._init_advertising()
         self._init_scanning()
         self._init_connections()
+        self._init_privacy(now)
 
     # -- commands ----------------------------------------------------------------------
     def _command(self, packet: bytes, now: int) -> None:
@@ -219,6 +226,7 @@ class Controller(ConnectionCommands, AdvertisingCommands, ScanningCommands):
         self._register_advertising(h)
         self._register_scanning(h)
         self._register_connections(h)
+        self._register_privacy(h)
 
     # -- generic handlers --------------------------------------------------------------
     def _ok(self, cmd: Any, now: int) -> int:

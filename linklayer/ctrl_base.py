@@ -106,6 +106,15 @@ class ControllerBase:
     def filter_accepts(self, address: Address) -> bool:
         return (address.address_type, address.value) in self.filter_accept_list
 
+    def resolve_peer(self, address: Address) -> Address | None:
+        """The identity behind a peer's resolvable private address, through the resolving
+        list (:mod:`linklayer.ctrl_privacy`); ``None`` without one."""
+        return None
+
+    def privacy_blocks(self, address: Address) -> bool:
+        """Whether network privacy mode makes the link layer ignore ``address``."""
+        return False
+
     def emit(self, event: HciEvent) -> None:
         """Queue an event for the host, honouring the event masks."""
         if isinstance(event, HciLeMetaEvent):

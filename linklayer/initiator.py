@@ -18,6 +18,10 @@ on the filter accept list (policy 1) is answered T_IFS after its end:
   AUX_CONNECT_RSP from that advertiser arrives T_IFS later. Without one, initiating
   goes on.
 
+A controller with a resolving list (:mod:`linklayer.ctrl_privacy`) also offers
+``resolve_peer`` and ``privacy_blocks``: Peer_Address may then be an identity whose
+advertiser uses resolvable private addresses.
+
 The LLData of the request (access address, CRCInit, window, interval, hop, SCA) comes
 from the host (:meth:`InitiatorHost.connect_request`) at the moment the request is built.
 The states and the inputs each accepts are :data:`TRANSITIONS`; anything else is counted
@@ -332,9 +336,19 @@ class Initiator:
     def _policy_accepts(self, adv_a: Address | None) -> bool:
         if adv_a is None:
             return False
+        # Address resolution hooks of a controller with a resolving list (ctrl_privacy).
+        blocks = getattr(self.host, "privacy_blocks", None)
+        if blocks is not None and blocks(adv_a):
+            return False
         if self.config.filter_policy == 1:
             return self.host.filter_accepts(adv_a)
-        return self.config.peer_address is not None and adv_a == self.config.peer_address
+        peer = self.config.peer_address
+        if peer is None:
+            return False
+        if adv_a == peer:
+            return True
+        resolve = getattr(self.host, "resolve_peer", None)
+        return resolve is not None and resolve(adv_a) == peer
 
     def _primary(self, packet: RadioPacket, now: int) -> None:
         try:

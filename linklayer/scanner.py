@@ -21,6 +21,10 @@ and PHY at the given offset for the AUX_ADV_IND, then along AUX_CHAIN_IND pointe
 gathering up to 1650 octets of data; an active scanner sends AUX_SCAN_REQ and follows
 the AUX_SCAN_RSP chain. A chain that breaks is reported with data status "truncated".
 
+With address resolution on (the controller's resolving list, :mod:`linklayer.ctrl_privacy`)
+the host's ``filter_accepts`` and ``is_own_address`` compare identities, and
+``privacy_blocks`` drops a peer that network privacy mode ignores.
+
 Duplicate filtering drops a report already made since scanning was enabled (legacy:
 same address and event type; extended: same address, SID and DID), and with
 Filter_Duplicates 0x02 the memory is cleared every scan period.
@@ -130,6 +134,8 @@ class ScannerHost(Protocol):
     def filter_accepts(self, address: Address) -> bool: ...
 
     def is_own_address(self, address: Address) -> bool: ...
+
+    def privacy_blocks(self, address: Address) -> bool: ...
 
     def scan_timeout(self, now: int) -> None: ...
 
@@ -411,6 +417,8 @@ class Scanner:
         return self.config.filter_policy in (2, 3) and target.kind is AddressKind.RESOLVABLE_PRIVATE
 
     def _policy_accepts(self, adv_a: Address | None) -> bool:
+        if adv_a is not None and self.host.privacy_blocks(adv_a):
+            return False  # network privacy mode (the controller's resolving list)
         if self.config.filter_policy in (1, 3):
             return adv_a is not None and self.host.filter_accepts(adv_a)
         return True
