@@ -130,7 +130,8 @@ class ControllerDriver:
                     for tap in self.world.radio_taps:
                         tap(self, op)
                     medium.open_window(
-                        self.radio_id, op.start_ns, op.end_ns, op.channel, op.phy, op.access_address
+                        self.radio_id, op.start_ns, op.end_ns, op.channel, op.phy, op.access_address,
+                        op.persistent,
                     )
                 elif type(op) is RadioTx:
                     if op.start_ns <= now:

@@ -65,7 +65,8 @@ class RadioRx(NamedTuple):
     """Listen: lock onto the first packet whose preamble starts in [start_ns, end_ns].
 
     A packet locked onto is received whole even if it ends after ``end_ns``. For the
-    coded PHY either coding (S=2 or S=8) is accepted, as a real receiver does.
+    coded PHY either coding (S=2 or S=8) is accepted, as a real receiver does. An ordinary
+    window is used up by the packet it locks onto; a ``persistent`` one stays open.
     """
 
     start_ns: int
@@ -73,6 +74,8 @@ class RadioRx(NamedTuple):
     channel: int
     phy: Phy
     access_address: int
+    #: Keep listening after a packet (until ``end_ns``), as a scanner does.
+    persistent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,6 +199,8 @@ class Scanner:
         self._req_channel: tuple[int, Phy] = (37, Phy.LE_1M)
         self._pending_params = config.phys[0]
         self.scan_requests_sent = 0
+        #: (stop, channel, PHY) of the persistent scan window open in the medium, if any.
+        self._open: tuple[int, int, Phy] | None = None
         self.scan_responses_received = 0
         self.ignored = 0
 
@@ -217,7 +219,7 @@ class Scanner:
     def suspend(self, now: int) -> None:
         if self._follow is not None:
             self._report_follow(now, truncated=True)
-        self.radio.idle(self)
+        self._forget_window()
         self.state = State.IDLE
         self._pending_req = None
         self._deadline = self._next_window_start(now)
@@ -230,7 +232,7 @@ class Scanner:
         if st is State.IDLE:
             self._open_window(now)
         elif st in (State.LISTENING,):
-            self.radio.idle(self)
+            self._forget_window()
             self.state = State.IDLE
             self._open_window(now)
         elif st is State.RECEIVING:
@@ -240,7 +242,7 @@ class Scanner:
         elif st is State.REQUESTING:
             self._listen_response(now)
         elif st in (State.AWAIT_RESPONSE, State.RECEIVING_RESPONSE):
-            self.radio.idle(self)
+            self._forget_window()
             self._backoff_result(False)
             self._pending_req = None
             self.state = State.IDLE
@@ -248,7 +250,7 @@ class Scanner:
         elif st is State.AUX_WAIT:
             self._listen_aux(now)
         elif st in (State.AUX_LISTEN, State.AUX_RECEIVING):
-            self.radio.idle(self)
+            self._forget_window()
             if self._pending_req is not None:
                 self._backoff_result(False)
                 self._pending_req = None
@@ -299,10 +301,15 @@ class Scanner:
     # -- control ---------------------------------------------------------------------
     def stop(self) -> None:
         self.enabled = False
-        self.radio.idle(self)
+        self._forget_window()
         self.state = State.IDLE
         self._deadline = None
         self._follow = None
+
+    def _forget_window(self) -> None:
+        """Close our window (the radio is given up or used for something else)."""
+        self._open = None
+        self.radio.idle(self)
 
     # -- windows ---------------------------------------------------------------------
     def _params_for(self, k: int) -> tuple[ScanPhy, int]:
@@ -340,7 +347,13 @@ class Scanner:
             self._deadline = None
             return
         self._window = (now, end, channel, params)
-        self.radio.listen(self, RadioRx(now, stop, channel, params.phy, ADVERTISING_ACCESS_ADDRESS))
+        key = (stop, channel, params.phy)
+        if self._open == key:
+            # The persistent window is still open in the medium: go on listening in it.
+            self.radio.resume(self)
+        else:
+            self.radio.listen(self, RadioRx(now, stop, channel, params.phy, ADVERTISING_ACCESS_ADDRESS, True))
+            self._open = key
         self.state = State.LISTENING
         self._deadline = stop
         if self.config.duration_ns:
@@ -365,7 +378,7 @@ class Scanner:
                     self._seen.clear()
                 return False
             if into >= c.duration_ns:
-                self.radio.idle(self)
+                self._forget_window()
                 self.state = State.IDLE
                 self._deadline = self.started_at + (self._period_index + 1) * c.period_ns
                 return True
@@ -458,6 +471,7 @@ class Scanner:
         pdu = req.to_bytes()
         start = packet.end_ns + T_IFS
         end = start + airtime_ns(packet.phy, len(pdu))
+        self._open = None
         self.radio.transmit(
             self,
             RadioTx(start, packet.channel, packet.phy, ADVERTISING_ACCESS_ADDRESS, pdu,
@@ -476,11 +490,13 @@ class Scanner:
         start = self._req_end + T_IFS - T_IFS_TOLERANCE_NS
         end = self._req_end + T_IFS + T_IFS_TOLERANCE_NS
         if self._follow is not None:
+            self._open = None
             self.radio.listen(self, RadioRx(start, end, channel, phy, ADVERTISING_ACCESS_ADDRESS))
             self.state = State.AUX_LISTEN
             self._follow.scan_response = True
             self._deadline = end
             return
+        self._open = None
         self.radio.listen(self, RadioRx(start, end, channel, phy, ADVERTISING_ACCESS_ADDRESS))
         self.state = State.AWAIT_RESPONSE
         self._deadline = end
@@ -525,7 +541,7 @@ class Scanner:
         f.channel = ptr.channel_index
         self._follow = f
         self._pending_params = params
-        self.radio.idle(self)
+        self._forget_window()
         self.state = State.AUX_WAIT
         self._deadline = max(now, f.at_ns - AUX_WINDOW_MARGIN_NS)
 
@@ -545,6 +561,7 @@ class Scanner:
             self._open_window(now)
             return
         start = max(now, f.at_ns - AUX_WINDOW_MARGIN_NS)
+        self._open = None
         self.radio.listen(self, RadioRx(start, f.window_end_ns, f.channel, f.secondary_phy, ADVERTISING_ACCESS_ADDRESS))
         self.state = State.AUX_LISTEN
         self._deadline = f.window_end_ns

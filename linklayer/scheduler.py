@@ -105,6 +105,10 @@ class Radio:
         self.listener = owner
         self.ops.append(op)
 
+    def resume(self, owner: object) -> None:
+        """``owner`` goes on listening in the persistent window it already has open."""
+        self.listener = owner
+
     def idle(self, owner: object | None = None) -> None:
         if owner is None or self.listener is owner:
             if self.listener is not None:

@@ -111,7 +111,11 @@ class Delivery(NamedTuple):
 
 
 class Listener(NamedTuple):
-    """An open receive window: sync to a packet whose start lies in [start_ns, end_ns]."""
+    """An open receive window: sync to a packet whose start lies in [start_ns, end_ns].
+
+    A ``persistent`` window stays open after a packet (a scanner keeps listening through
+    its scan window); an ordinary one is used up by the packet the radio locks onto.
+    """
 
     radio_id: int
     start_ns: int
@@ -119,6 +123,7 @@ class Listener(NamedTuple):
     channel: int
     phy: Phy
     access_address: int
+    persistent: bool = False
 
 
 @dataclass(slots=True)
@@ -348,7 +353,7 @@ class Medium:
 
     # -------------------------------------------------------------------- windows
     def open_window(self, radio_id: int, start_ns: int, end_ns: int, channel: int,
-                    phy: Phy, access_address: int) -> None:
+                    phy: Phy, access_address: int, persistent: bool = False) -> None:
         """Listen for a packet starting in [start_ns, end_ns] (replaces any open window)."""
         radio = self._radio(radio_id)
         if not 0 <= channel < NUM_CHANNELS:
@@ -359,7 +364,7 @@ class Medium:
             raise MediumError(f"unknown PHY {phy!r}")
         if radio.window is not None:
             self._windows[radio.window.channel].pop(radio_id, None)
-        window = Listener(radio_id, start_ns, end_ns, channel, phy, access_address)
+        window = Listener(radio_id, start_ns, end_ns, channel, phy, access_address, persistent)
         radio.window = window
         self._windows[channel][radio_id] = window
 
@@ -460,8 +465,9 @@ class Medium:
                 self.stats.lost_link += 1
                 continue
             listener.synced = seq
-            del windows[rid]
-            listener.window = None
+            if not w.persistent:
+                del windows[rid]
+                listener.window = None
             synced.append(rid)
             receivers.append((listener, signal))
         if receivers:

@@ -54,8 +54,9 @@ class Rig:
             self.log.append((now, "rx", d.radio_id, tx.seq))
 
     def listen(self, t: int, radio_id: int, start: int, end: int, *, channel: int = 37,
-               phy: Phy = Phy.LE_1M, aa: int = ADV_AA) -> None:
-        self.at(t, _WINDOW, lambda now: self.medium.open_window(radio_id, start, end, channel, phy, aa))
+               phy: Phy = Phy.LE_1M, aa: int = ADV_AA, persistent: bool = False) -> None:
+        self.at(t, _WINDOW, lambda now: self.medium.open_window(radio_id, start, end, channel, phy, aa,
+                                                                  persistent))
 
     def run(self) -> None:
         while self._heap:

@@ -452,3 +452,22 @@ def test_numpy_interference_sweep_equals_the_plain_loop() -> None:
         chosen = interference_pieces(t0, t1, sources)
         assert chosen == (fast if len(sources) >= NUMPY_SOURCES else slow)
 
+
+
+def test_persistent_window_stays_open_after_a_packet() -> None:
+    m = make_medium(3)
+    rig = Rig(m)
+    rig.listen(0, 2, 0, MS, persistent=True)
+    rig.transmit(10 * US, 0, pdu=PDU)
+    rig.transmit(15 * US, 1, power=-100.0)  # while receiving: the radio is locked on packet 0
+    rig.transmit(300 * US, 1, pdu=PDU)  # after packet 0 ended: heard in the same window
+    rig.run()
+    assert rig.synced == {0: [2], 1: [], 2: [2]}
+    assert m.window(2) is not None  # still open until its end
+    ordinary = make_medium(3)
+    rig2 = Rig(ordinary)
+    rig2.listen(0, 2, 0, MS)
+    rig2.transmit(10 * US, 0, pdu=PDU)
+    rig2.transmit(300 * US, 1, pdu=PDU)
+    rig2.run()
+    assert rig2.synced == {0: [2], 1: []}  # an ordinary window is used up by its packet
