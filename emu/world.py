@@ -51,6 +51,8 @@ class ControllerLike(Protocol):
 
     def take_hci(self) -> list[tuple[int, bytes]]: ...
 
+    def has_output(self) -> bool: ...
+
     def take_radio(self) -> list[RadioTx | RadioRx | RadioIdle]: ...
 
 
@@ -162,6 +164,20 @@ class ControllerDriver:
                 for sink in self.hci_sinks:
                     sink(now, h4_type, packet)
 
+    def after_sync(self) -> None:
+        """After the radio locked onto a packet: usually only the deadline moved."""
+        c = self.controller
+        if c.has_output():
+            self.service()
+            return
+        deadline = c.get_timer()
+        self._timer_at = deadline
+        if deadline is not None and deadline not in self._pending:
+            now = self.world.kernel.now
+            at = deadline if deadline > now else now
+            self._pending.add(at)
+            self.world.kernel.schedule(at, lambda: self._on_timer(at))
+
     def _on_timer(self, at: int) -> None:
         self._pending.discard(at)
         if self._timer_at is None or self._timer_at > at or not self.powered:
@@ -248,7 +264,7 @@ class World:
                 for rid in synced:
                     rx_driver = self._by_radio[rid]
                     rx_driver.controller.radio_synced(now)
-                    rx_driver.service()
+                    rx_driver.after_sync()
 
         self.kernel.call_at(at_ns, start)
 
@@ -313,7 +329,7 @@ class World:
         for radio_id in synced:
             rx_driver = self._by_radio[radio_id]
             rx_driver.controller.radio_synced(now)
-            rx_driver.service()
+            rx_driver.after_sync()
 
     def _end_tx(self, tx: Transmission, synced: list[int]) -> None:
         now = self.kernel.now

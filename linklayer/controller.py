@@ -110,6 +110,10 @@ class Controller(PrivacyCommands, ConnectionCommands, AdvertisingCommands, Scann
             return deadline
         return rpa
 
+    def has_output(self) -> bool:
+        """Whether HCI packets or radio operations are waiting to be taken."""
+        return bool(self._hci_out or self.scheduler.radio.ops)
+
     def take_hci(self) -> list[tuple[int, bytes]]:
         out, self._hci_out = self._hci_out, []
         return out
