@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from host.smp_crypto import ah
 from host.smp_pdu import swap
-from linklayer.address import Address, AddressError, AddressKind
+from linklayer.hci.address import Address, AddressError, AddressKind
 from phy.types import Rng
 
 __all__ = [

@@ -5,7 +5,7 @@ Theory of operation
 The :class:`~host.host.Host` is sans-IO: whatever happens below it (an HCI event, an
 L2CAP or ATT PDU, a timer) becomes zero or more :class:`HostEvent` objects that the
 driver collects with ``Host.take_events()``. Each is a frozen dataclass carrying plain
-values (addresses as :class:`~linklayer.address.Address`, times in integer nanoseconds,
+values (addresses as :class:`~linklayer.hci.address.Address`, times in integer nanoseconds,
 HCI status and reason octets as the Controller error codes of Vol 1 Part F), so events
 compare equal by value and can be asserted in literal timelines.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from host.advertising_data import AdvertisingData
-from linklayer.address import Address
+from linklayer.hci.address import Address
 from linklayer.hci import le_events as le
 
 

@@ -81,7 +81,7 @@ from host.hci import (
     command_name,
     completion_status,
 )
-from linklayer.address import Address
+from linklayer.hci.address import Address
 from linklayer.hci import commands as hc
 from linklayer.hci import le_commands as lc
 from linklayer.hci import le_events as le

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 
 from host.hci import LocalError
-from linklayer.address import Address
+from linklayer.hci.address import Address
 from linklayer.hci import le_commands as lc
 from linklayer.hci import le_ext_commands as lx
 from linklayer.hci.codec import HciCommand

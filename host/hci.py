@@ -48,7 +48,7 @@ import dataclasses
 from collections import deque
 from typing import Callable
 
-from linklayer.address import Address
+from linklayer.hci.address import Address
 from linklayer.hci import acl as hci_acl
 from linklayer.hci.codec import HciCommand, HciDecodeError, HciEvent
 from linklayer.hci.errors import error_name

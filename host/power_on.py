@@ -31,7 +31,7 @@ from typing import Callable, TypeVar
 
 from host.gap_params import ControllerInfo, event_masks
 from host.hci import Step
-from linklayer.address import Address
+from linklayer.hci.address import Address
 from linklayer.hci import commands as hc
 from linklayer.hci import le_commands as lc
 from linklayer.hci import le_ext_commands as lx

@@ -41,7 +41,7 @@ from typing import Callable, Final, Literal
 
 from host.bonds import Bond, BondStore, generate_rpa, resolve_rpa
 from host.hci import HciDriver, LocalError, completion_status
-from linklayer.address import Address, AddressKind
+from linklayer.hci.address import Address, AddressKind
 from linklayer.hci import le_ext_commands as lx
 from linklayer.hci.codec import HciCommand, HciEvent
 from linklayer.hci.errors import ErrorCode

@@ -38,7 +38,7 @@ from host.smp_pdu import (
     SmpPdu,
 )
 from host.smp_types import PairingAbort, PairingContext, SmpConfig, random_128
-from linklayer.address import Address, AddressKind
+from linklayer.hci.address import Address, AddressKind
 from phy.types import Rng
 
 __all__ = ["KEY_CODES", "KeyDistributionPhase", "mask_key"]

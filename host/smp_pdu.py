@@ -14,7 +14,7 @@ specification prints them and in which :mod:`host.smp_crypto` consumes them; the
 writes them least significant octet first, as they travel (3.3: "multi-octet fields
 are transmitted with the least significant octet first"). :func:`swap` is the one
 order helper of the SMP layer. EDIV and Rand are integers; identity addresses are
-:class:`linklayer.address.Address` (already air order).
+:class:`linklayer.hci.address.Address` (already air order).
 
 Decoding is strict (3.3, 3.5): a PDU whose length does not match its code, or with a
 reserved IO capability, OOB data flag, address type or keypress notification type,
@@ -31,7 +31,7 @@ import dataclasses
 import enum
 from typing import ClassVar, Final, Self, TypeVar
 
-from linklayer.address import Address
+from linklayer.hci.address import Address
 
 __all__ = [
     "SMP_CID", "SMP_MAX_ENCRYPTION_KEY_SIZE", "SMP_MIN_ENCRYPTION_KEY_SIZE",

@@ -24,7 +24,7 @@ from typing import Final
 from host.bonds import BondStore
 from host.smp_crypto import aes_cmac
 from host.smp_pdu import swap
-from linklayer.address import Address
+from linklayer.hci.address import Address
 
 __all__ = [
     "SIGNATURE_LENGTH", "InvalidSignature", "ReplayedSignature", "SignatureError",
