@@ -42,6 +42,7 @@ from host.events import (
     Connected,
     ConnectionUpdated,
     ConnectionUpdateFailed,
+    EncryptionChanged,
     HostEvent,
     MtuChanged,
     PairingComplete,
@@ -337,7 +338,8 @@ class Device:
             self._connect_failures.append(event)
         elif isinstance(event, (AdvertisingStarted, AdvertisingStopped, AdvertisingStartFailed)):
             self._adv_events.append(event)
-        elif isinstance(event, (ConnectionUpdated, ConnectionUpdateFailed, MtuChanged, PairingComplete)):
+        elif isinstance(event, (ConnectionUpdated, ConnectionUpdateFailed, MtuChanged, PairingComplete,
+                                EncryptionChanged)):
             conn = self.connections.get(event.handle)
             if conn is not None:
                 conn._on_event(event)

@@ -15,8 +15,12 @@ Targets of reads and writes are a discovered :class:`~emu.device_gatt.RemoteChar
 
 Notifications and indications of a subscribed characteristic go to its callback (run
 with the waiter's ``call_soon``), or, without a callback, to a queue read by
-:meth:`Connection.next_value`. Link events (parameter updates, MTU, disconnection) are
-fed by the device from the host's events.
+:meth:`Connection.next_value`. Link events (parameter updates, MTU, pairing, encryption
+changes, disconnection) are fed by the device from the host's events.
+
+Security: :meth:`Connection.pair` always runs a fresh pairing (or, as peripheral, sends
+a Security Request); :meth:`Connection.encrypt` re-encrypts a reconnection with the LTK
+of a stored bond, without pairing (Vol 3 Part C 10.3.3, Vol 3 Part H 2.4.4).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from host.events import (
     ConnectionUpdated,
     ConnectionUpdateFailed,
+    EncryptionChanged,
     HostEvent,
     MtuChanged,
     PairingComplete,
@@ -34,6 +39,7 @@ from host.events import (
 from host.gap_params import ConnectionParameters
 from host.gatt_client import GattClient, GattOperation
 from host.hci import LocalError
+from host.smp_types import LinkSecurity, SmpLocalError
 from host.uuid import UUID
 from linklayer.address import Address
 from phy.units import MS, UNIT_10MS
@@ -129,6 +135,7 @@ class Connection:
         self._queues: dict[int, deque[bytes]] = {}
         self._updates: list[HostEvent] = []
         self._pairings: list[PairingComplete] = []
+        self._encryptions: list[EncryptionChanged] = []
         self._last_mtu = 23
 
     def __repr__(self) -> str:
@@ -173,6 +180,8 @@ class Connection:
             self._last_mtu = event.mtu
         elif isinstance(event, PairingComplete):
             self._pairings.append(event)
+        elif isinstance(event, EncryptionChanged):
+            self._encryptions.append(event)
 
     def _on_disconnected(self, reason: int) -> None:
         self.mtu  # remember the last ATT_MTU while the bearer still answers
@@ -451,6 +460,45 @@ class Connection:
         if not outcome.success:
             raise DeviceError(f"pairing failed: {outcome.result!r}")
         return outcome.result
+
+    @property
+    def security(self) -> LinkSecurity:
+        """What the link's encryption is worth now (encrypted, authenticated, key size,
+        Secure Connections, bonded); no security once disconnected."""
+        if not self.connected:
+            return LinkSecurity()
+        try:
+            return self.device.host.smp(self.handle).security
+        except LocalError:
+            return LinkSecurity()
+
+    def encrypt(self, timeout_ms: float = 10_000) -> LinkSecurity:
+        """Central: encrypt the link with the Long Term Key bonded with the peer, without
+        pairing (Vol 3 Part C 10.3.3; HCI_LE_Enable_Encryption, Vol 4 Part E 7.8.24), and
+        wait for the Encryption Change; returns :attr:`security`. Raises
+        :class:`DeviceUsageError` as peripheral, during a pairing or without a bond with
+        the peer, and :class:`DeviceError` if encryption failed (the peer has no key any
+        more: PIN or Key Missing 0x06)."""
+        if not self.connected:
+            raise Disconnected(f"{self!r} is disconnected", self.disconnect_reason)
+        device = self.device
+        device._check_may_block("encrypt")
+        seen = len(self._encryptions)
+        with host_errors("encrypt"):
+            try:
+                started = device.host.encrypt(self.handle, device.now)
+            except SmpLocalError as exc:
+                raise DeviceUsageError(f"encrypt: {exc}") from exc
+        if not started:
+            raise DeviceUsageError(f"encrypt: no bond with {self.peer_address}: pair() first")
+        device._flush()
+        device._wait(lambda: len(self._encryptions) > seen or not self.connected, timeout_ms, "encrypt")
+        if len(self._encryptions) <= seen:
+            raise Disconnected(f"{self!r} went down during encryption", self.disconnect_reason)
+        change = self._encryptions[seen]
+        if change.status != 0 or not change.enabled:
+            raise DeviceError(f"encryption failed (HCI status 0x{change.status:02X})")
+        return self.security
 
     def disconnect(self, reason: int = 0x13, timeout_ms: float = 10_000) -> int:
         """Disconnect (HCI_Disconnect, Vol 4 Part E 7.1.6) and wait until the link is

@@ -77,7 +77,7 @@ from host.gatt_client import GattClient, GattOperation
 from host.gatt_server import GattServer
 from host.privacy import PrivacyConfig, PrivacyManager
 from host.smp import SmpSession
-from host.smp_events import JustWorksRequest
+from host.smp_events import DisplayPasskeyRequest, JustWorksRequest
 from host.smp_signing import SignatureError, sign, verify_with_bonds
 from host.smp_pdu import AuthReq, KeypressNotificationType
 from host.smp_types import PairingAttemptGuard, PairingResult, SmpConfig, SmpDelegate
@@ -104,7 +104,7 @@ from host.advertising_data import AdvertisingData
 from host.l2cap import ConnectionParameters as L2capConnectionParameters
 from host.l2cap import L2cap, L2capConfig, L2capRequestFailed
 from host.l2cap_pdu import ConnectionParameterUpdateResult
-from linklayer.address import Address, AddressKind
+from linklayer.hci.address import Address, AddressKind
 from linklayer.hci.codec import HciCommand
 from linklayer.hci import events as he
 from linklayer.hci import le_commands as lc
@@ -632,6 +632,9 @@ class _SmpEvents(SmpDelegate):
 
     def on_just_works_request(self, handle: int) -> None:
         self.host._emit(JustWorksRequest(handle))
+
+    def on_display_passkey_request(self, handle: int) -> None:
+        self.host._emit(DisplayPasskeyRequest(handle))
 
 
 def _rpa(value: bytes) -> Address | None:

@@ -91,7 +91,7 @@ from host.smp_types import (
     SmpLocalError,
     choose_association_model,
 )
-from linklayer.address import Address, AddressKind
+from linklayer.hci.address import Address, AddressKind
 from phy.types import Rng
 
 __all__ = ["SmpSession", "SmpState", "mask_key"]
@@ -553,7 +553,7 @@ class SmpSession:
         choice = choose_association_model(request, response, sc)
         if config.sc_only and (not sc or not choice.authenticated):
             raise PairingAbort(_R.AUTHENTICATION_REQUIREMENTS, "Secure Connections Only mode")
-        if config.mitm and not choice.authenticated:
+        if config.mitm and config.enforce_mitm and not choice.authenticated:
             raise PairingAbort(_R.AUTHENTICATION_REQUIREMENTS, "MITM required, Just Works chosen")
         if config.confirm_just_works and not choice.authenticated and choice.model is AssociationModel.JUST_WORKS:
             self._consent = (request, response, key_size, send_response)
@@ -601,6 +601,7 @@ class SmpSession:
             keypress=bool(AuthReq.KEYPRESS & request.auth_req and AuthReq.KEYPRESS & response.auth_req),
             initiator_address=central, responder_address=peripheral, rng=self._rng,
             delegate=self.delegate, send=self._send, fixed_passkey=config.passkey,
+            application_passkey=config.application_passkey,
         )
         self._ctx = ctx
         self._phase3 = None

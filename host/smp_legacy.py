@@ -99,14 +99,11 @@ class LegacyPhase2(Phase2):
             if self._oob_tk is None or len(self._oob_tk) != 16:
                 raise PairingAbort(PairingFailedReason.OOB_NOT_AVAILABLE, "no OOB TK")
             self._tk = bytes(self._oob_tk)
-        elif ctx.local_inputs:
-            self.waiting_for_passkey = True
-            ctx.delegate.on_passkey_request(ctx.handle)
-            return
         else:
-            passkey = ctx.new_passkey()
+            passkey = self._start_passkey_entry()
+            if passkey is None:
+                return  # typed by the user or chosen by the application
             self._tk = passkey.to_bytes(16, "big")
-            ctx.delegate.on_passkey_display(ctx.handle, passkey)
         self._tk_ready()
 
     def _passkey_entered(self, passkey: int, now: int) -> None:

@@ -65,7 +65,7 @@ from host.smp_types import (
     ScOobData,
     random_128,
 )
-from linklayer.address import Address
+from linklayer.hci.address import Address
 from phy.types import Rng
 
 __all__ = ["PASSKEY_ROUNDS", "ScKeyPair", "ScPhase2", "ScState", "generate_sc_oob_data"]
@@ -218,12 +218,7 @@ class ScPhase2(Phase2):
     def start(self, now: int) -> None:
         ctx = self.ctx
         if self._model is AssociationModel.PASSKEY_ENTRY:
-            if ctx.local_inputs:
-                self.waiting_for_passkey = True
-                ctx.delegate.on_passkey_request(ctx.handle)
-            else:
-                self._passkey = ctx.new_passkey()
-                ctx.delegate.on_passkey_display(ctx.handle, self._passkey)
+            self._passkey = self._start_passkey_entry()
         elif self._model is AssociationModel.OOB:
             self._prepare_oob()
         if ctx.initiator:

@@ -42,7 +42,7 @@ from host.smp_pdu import (
     SMP_Pairing_Response,
     SmpPdu,
 )
-from linklayer.address import Address
+from linklayer.hci.address import Address
 from phy.types import Rng
 
 if TYPE_CHECKING:
@@ -199,6 +199,17 @@ class SmpConfig:
     #: (:meth:`SmpDelegate.on_just_works_request`, answered with
     #: :meth:`~host.smp.SmpSession.just_works_reply`; No is Pairing Not Supported).
     confirm_just_works: bool = False
+    #: With :attr:`mitm`, refuse a pairing whose association model gives no MITM
+    #: protection (Authentication Requirements). False: MITM is only asked for in
+    #: AuthReq and an unauthenticated key is accepted, as NimBLE's ``sm_mitm`` does
+    #: (attribute permissions then decide what the link may access).
+    enforce_mitm: bool = True
+    #: Passkey Entry, display side: ask the application for the passkey to show
+    #: (:meth:`SmpDelegate.on_display_passkey_request`) and wait for it
+    #: (:meth:`~host.smp.SmpSession.passkey_reply`) instead of drawing one, as NimBLE
+    #: waits for ``ble_sm_inject_io`` after ``BLE_SM_IOACT_DISP``. A fixed
+    #: :attr:`passkey` takes precedence.
+    application_passkey: bool = False
 
     def __post_init__(self) -> None:
         lo, hi = SMP_MIN_ENCRYPTION_KEY_SIZE, SMP_MAX_ENCRYPTION_KEY_SIZE
@@ -303,6 +314,11 @@ class SmpDelegate:
         """Ask the user whether to accept a Just Works pairing (only with
         :attr:`SmpConfig.confirm_just_works`)."""
 
+    def on_display_passkey_request(self, handle: int) -> None:
+        """Passkey Entry, display side with :attr:`SmpConfig.application_passkey`: ask
+        the application for the passkey it shows; the pairing waits for
+        :meth:`~host.smp.SmpSession.passkey_reply`."""
+
 
 # ---------------------------------------------------------------------------------------
 # Repeated attempts (Vol 3 Part H 2.3.6)
@@ -368,6 +384,8 @@ class PairingContext:
     send: Callable[[SmpPdu], None]
     #: :attr:`SmpConfig.passkey`: displayed instead of a random passkey.
     fixed_passkey: int | None = None
+    #: :attr:`SmpConfig.application_passkey`: the display side waits for the application.
+    application_passkey: bool = False
 
     @property
     def local_inputs(self) -> bool:
@@ -395,6 +413,25 @@ class Phase2:
 
     def start(self, now: int) -> None:
         raise NotImplementedError
+
+    def _start_passkey_entry(self) -> int | None:
+        """Passkey Entry (2.3.5.3): the passkey this device uses, when known now. The
+        typing side asks the user (:meth:`SmpDelegate.on_passkey_request`); the display
+        side draws one (or takes the fixed one) and shows it, or, with
+        :attr:`SmpConfig.application_passkey`, asks the application for it. ``None``:
+        the engine waits for :meth:`passkey_reply`."""
+        ctx = self.ctx
+        if ctx.local_inputs:
+            self.waiting_for_passkey = True
+            ctx.delegate.on_passkey_request(ctx.handle)
+            return None
+        if ctx.application_passkey and ctx.fixed_passkey is None:
+            self.waiting_for_passkey = True
+            ctx.delegate.on_display_passkey_request(ctx.handle)
+            return None
+        passkey = ctx.new_passkey()
+        ctx.delegate.on_passkey_display(ctx.handle, passkey)
+        return passkey
 
     def accepts(self, code: int) -> bool:
         """Whether a PDU with this code is expected now (else Unspecified Reason)."""

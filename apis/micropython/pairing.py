@@ -5,15 +5,22 @@ Theory of operation
 ``config(bond=, mitm=, io=, le_secure=)`` become the host's
 :class:`~host.smp_types.SmpConfig` (NimBLE's ``sm_bonding``, ``sm_mitm``, ``sm_io_cap``
 and ``sm_sc``: with ``le_secure`` False, the default, pairing is LE legacy), applied to
-new connections and to the sessions of open ones. ``gap_pair`` starts pairing as central
-(encrypting with the bond's key when there is one) or sends a Security Request as
-peripheral. The host's security events become IRQs:
+new connections and to the sessions of open ones. As in NimBLE, ``mitm`` only asks for
+MITM protection (``enforce_mitm=False``: without IO the pairing is Just Works,
+unauthenticated) and the displaying side's application picks the passkey
+(``application_passkey=True``). ``gap_pair`` starts pairing as central (encrypting with
+the bond's key when there is one) or sends a Security Request as peripheral. The host's
+security events become IRQs:
 
-* ``PasskeyRequest`` / ``PasskeyDisplay`` / ``NumericComparisonRequest`` ->
-  ``_IRQ_PASSKEY_ACTION (conn, action, passkey)`` with action 2 (input), 3 (display)
-  or 4 (numeric comparison, passkey = the number); ``gap_passkey`` answers;
-* the end of a pairing (or an encryption change outside one) ->
-  ``_IRQ_ENCRYPTION_UPDATE (conn, encrypted, authenticated, bonded, key_size)``.
+* ``PasskeyRequest`` / ``DisplayPasskeyRequest`` / ``NumericComparisonRequest`` ->
+  ``_IRQ_PASSKEY_ACTION (conn, action, passkey)`` with action 2 (input, passkey 0),
+  3 (display, passkey 0) or 4 (numeric comparison, passkey = the number);
+  ``gap_passkey(conn, action, passkey)`` answers: the passkey typed (2), the passkey
+  this side shows (3; the pairing waits for it), accept or not (4);
+* the end of a pairing, or an encryption change outside one (re-encryption from a
+  bond) -> one ``_IRQ_ENCRYPTION_UPDATE (conn, encrypted, authenticated, bonded,
+  key_size)``, as NimBLE's single ``BLE_GAP_EVENT_ENC_CHANGE`` per procedure (a pairing
+  without keys to distribute ends with the Encryption Change itself: reported once).
 
 Bonds live in a :class:`~host.bonds.BondStore` given to the host at ``active(1)``; the
 firmware's secret store is MicroPython's ``_IRQ_GET_SECRET`` / ``_IRQ_SET_SECRET``:
@@ -40,6 +47,7 @@ from host.events import (
     PasskeyRequest,
 )
 from host.hci import LocalError
+from host.smp_events import DisplayPasskeyRequest
 from host.smp_pdu import IoCapability
 from host.smp_types import SmpConfig, SmpLocalError
 
@@ -75,12 +83,15 @@ class PairingMixin(BleCore):
     _mitm: bool
     _le_secure: bool
     _saved: dict[bytes, bytes]
+    _reported_at: dict[int, int]
 
     def _init_pairing(self) -> None:
         self._io, self._bond, self._mitm, self._le_secure = 3, False, False, False
         self._saved = {}
+        self._reported_at = {}  # conn handle -> instant of its last pairing's report
         self._on(PasskeyRequest, self._ev_passkey_request)
         self._on(PasskeyDisplay, self._ev_passkey_display)
+        self._on(DisplayPasskeyRequest, self._ev_passkey_display)
         self._on(NumericComparisonRequest, self._ev_numeric_comparison)
         self._on(EncryptionChanged, self._ev_encryption)
         self._on(PairingComplete, self._ev_pairing_complete)
@@ -102,9 +113,11 @@ class PairingMixin(BleCore):
             io = IoCapability(self._io)
         except ValueError:
             io = IoCapability.NO_INPUT_NO_OUTPUT
+        # NimBLE: sm_mitm only asks for MITM protection (an unauthenticated key is
+        # accepted), and the displaying side's application picks the passkey.
         return dataclasses.replace(
             base, io_capability=io, bonding=self._bond, mitm=self._mitm, secure_connections=self._le_secure,
-            sc_only=False,
+            sc_only=False, enforce_mitm=False, application_passkey=True,
         )
 
     def _apply_smp_config(self) -> None:
@@ -192,14 +205,11 @@ class PairingMixin(BleCore):
         session = self._host.smp(conn)
         action = int(action)
         try:
-            if action == PASSKEY_ACTION.INPUT:
+            if action in (PASSKEY_ACTION.INPUT, PASSKEY_ACTION.DISPLAY):
+                # INPUT: the passkey typed; DISPLAY: the passkey this side shows.
                 session.passkey_reply(int(passkey), self._now)
             elif action == PASSKEY_ACTION.NUMERIC_COMPARISON:
                 session.numeric_comparison_reply(bool(passkey), self._now)
-            elif action == PASSKEY_ACTION.DISPLAY:
-                chooser = getattr(session, "set_display_passkey", None)
-                if chooser is not None:  # the host lets the application pick the passkey
-                    chooser(int(passkey), self._now)
             else:
                 raise_errno(EINVAL)
         except SmpLocalError:
@@ -211,7 +221,7 @@ class PairingMixin(BleCore):
     def _ev_passkey_request(self, e: PasskeyRequest) -> None:
         self._irq.post(IRQ.PASSKEY_ACTION, (e.handle, PASSKEY_ACTION.INPUT, 0))
 
-    def _ev_passkey_display(self, e: PasskeyDisplay) -> None:
+    def _ev_passkey_display(self, e: PasskeyDisplay | DisplayPasskeyRequest) -> None:
         self._irq.post(IRQ.PASSKEY_ACTION, (e.handle, PASSKEY_ACTION.DISPLAY, 0))
 
     def _ev_numeric_comparison(self, e: NumericComparisonRequest) -> None:
@@ -240,12 +250,15 @@ class PairingMixin(BleCore):
             session = self._host.smp(e.handle)
         except LocalError:
             return
-        if session.pairing_in_progress:
-            return  # reported when the pairing completes
+        if session.pairing_in_progress or self._reported_at.get(e.handle) == self._now:
+            return  # part of a pairing: reported once, when it completes (as NimBLE does)
         self._encryption_update(e.handle)
 
     def _ev_pairing_complete(self, e: PairingComplete) -> None:
         if e.handle in self._conns:
+            # The Encryption Change that ends a pairing without keys to distribute
+            # comes right after, at the same instant: it is the same update.
+            self._reported_at[e.handle] = self._now
             self._encryption_update(e.handle)
 
 

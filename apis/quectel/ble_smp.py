@@ -11,13 +11,33 @@ with ``smpUserConfirm(connect_id, op, pin)`` (op 0 cancel, 1 confirm, 2 confirm 
 PIN), and event 63 ``(63, status)`` ends the pairing.
 
 Everything is the host's Security Manager (:class:`host.smp.SmpSession`): this module
-maps the Quectel settings onto :class:`host.smp_types.SmpConfig` (io_cap is the SMP IO
-Capability, auth_req the AuthReq octet: bonding bit 0, MITM bit 2, SC bit 3, keypress
-bit 4) and the host's pairing events onto the Quectel pair modes (2/7 passkey shown,
-3/8 passkey to enter, 6 numeric comparison; legacy/SC by the configured SC bit). Just
-Works pairs without event 64. The ``passkey`` and ``timeout`` given to
-``smpSetConfig`` are kept for ``smpGetConfig`` only: the host draws displayed passkeys
-and the SMP timeout is the specification's 30 s.
+maps the Quectel settings onto :class:`host.smp_types.SmpConfig` and the host's pairing
+events onto the Quectel pair modes (Helios ``Helios_BleSmpPairMode``; legacy/SC by the
+configured SC bit):
+
+==============================  ===========================================================
+``smpSetConfig`` argument       ``SmpConfig``
+==============================  ===========================================================
+``io_cap``                      ``io_capability`` (the SMP IO Capability, 0..4)
+``auth_req``                    bonding bit 0, MITM bit 2, SC bit 3, keypress bit 4
+``passkey``                     ``passkey``: the PIN this device displays (0..999999)
+``timeout`` (seconds)           ``timeout_ns``, the Security Manager Timer (0: 30 s)
+==============================  ===========================================================
+
+==========================================  ===============================================
+host event                                  event 64 ``pair_mode``, answer
+==========================================  ===============================================
+``JustWorksRequest``                        1 / 5 (Just Works): op 1 accepts, op 0 refuses
+``PasskeyDisplay``                          2 / 7 (PIN shown, in ``pin``): nothing to answer
+``PasskeyRequest``                          3 / 8 (PIN to enter): op 2 with the PIN, op 0
+                                            cancels
+``NumericComparisonRequest``                6 (value in ``pin``): op 1 accepts, op 0 refuses
+==========================================  ===============================================
+
+As on the Unisoc stack of the QuecPython demos, a Just Works pairing waits for the
+application's ``smpUserConfirm`` (``SmpConfig.confirm_just_works``): refused, it ends
+with Pairing Not Supported (event 63 with status 5 on both sides). A pairing that fails
+reports the Pairing Failed reason as the status of event 63 (1 when it timed out).
 """
 
 from __future__ import annotations
@@ -26,8 +46,9 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from host.events import HostEvent, NumericComparisonRequest, PairingComplete, PasskeyDisplay, PasskeyRequest
+from host.smp_events import JustWorksRequest
 from host.smp_pdu import IoCapability
-from host.smp_types import PairingResult, SmpConfig
+from host.smp_types import SMP_TIMEOUT_NS, PairingResult, SmpConfig
 from linklayer.address import Address
 
 from . import ble_events as ev
@@ -58,14 +79,15 @@ class SmpAdapter:
     # -- configuration -----------------------------------------------------------------
 
     def _config(self) -> SmpConfig:
-        base = self.stack.board.host.config.smp
+        base = dataclasses.replace(self.stack.board.host.config.smp, confirm_just_works=True)
         s = self.settings
         if s is None:
             return base
         return dataclasses.replace(
             base, io_capability=IoCapability(s.io_cap), bonding=bool(s.auth_req & 0x01),
             mitm=bool(s.auth_req & 0x04), secure_connections=bool(s.auth_req & 0x08),
-            keypress=bool(s.auth_req & 0x10),
+            keypress=bool(s.auth_req & 0x10), passkey=s.passkey,
+            timeout_ns=s.timeout * 1_000_000_000 if s.timeout > 0 else SMP_TIMEOUT_NS,
         )
 
     def set_config(self, io_cap: int, auth_req: int, passkey: int, timeout: int) -> int:
@@ -87,11 +109,10 @@ class SmpAdapter:
             s = self.settings
             return (s.io_cap, s.auth_req, s.passkey, s.timeout)
         c = self._config()
-        return (int(c.io_capability), int(c.auth_req), 0, c.timeout_ns // 1_000_000_000)
+        return (int(c.io_capability), int(c.auth_req), c.passkey or 0, c.timeout_ns // 1_000_000_000)
 
     def on_connected(self, handle: int) -> None:
-        if self.settings is not None:
-            self.stack.board.host.smp(handle).config = self._config()
+        self.stack.board.host.smp(handle).config = self._config()
 
     # -- pairing -------------------------------------------------------------------------
 
@@ -108,6 +129,8 @@ class SmpAdapter:
             return -1
         session = self.stack.board.host.smp(handle)
         now = self.stack.now
+        if session.waiting_for_just_works:
+            return self.stack.call(lambda: session.just_works_reply(op != 0, now))
         if session.waiting_for_passkey:
             if op == 1:
                 return -1  # a PIN is needed
@@ -154,7 +177,7 @@ class SmpAdapter:
             if not event.success:
                 result = event.result
                 reason = result.reason if isinstance(result, PairingResult) else None
-                status = reason or 1
+                status = int(reason) if reason else 1
             stack.post(ev.status_only(ev.BLE_GATT_SMP_COMPLETE_IND, status))
         elif isinstance(event, PasskeyDisplay):
             cid = stack.cid_of(event.handle)
@@ -168,3 +191,7 @@ class SmpAdapter:
             cid = stack.cid_of(event.handle)
             if cid is not None:
                 stack.post(ev.user_confirm(cid, 6, event.value))
+        elif isinstance(event, JustWorksRequest):
+            cid = stack.cid_of(event.handle)
+            if cid is not None:
+                stack.post(ev.user_confirm(cid, 5 if self._sc() else 1, 0))

@@ -2,7 +2,8 @@
 MicroPython (NimBLE build) prints, per ../shared/reference/micropython.md.
 
 Every area of the ``bluetooth`` API has a multitest under ``multitests/``; they need the
-personality's ``bluetooth`` module (and, for pairing, the controller's encryption).
+personality's ``bluetooth`` module (and, for pairing, the controller's LL encryption and
+the host's Security Manager).
 """
 
 from __future__ import annotations
@@ -19,18 +20,6 @@ HERE = Path(__file__).parent / "multitests"
 LIB = Path(__file__).resolve().parents[3] / "scenarios" / "firmware" / "micropython_aiolite.py"
 
 BLE_TESTS = sorted(p.stem for p in HERE.glob("ble_*.py"))
-#: Pairing needs LL encryption in the controller and SMP in the host (the security issue).
-NEEDS_SECURITY = {"ble_pair_bond", "ble_passkey"}
-
-
-def _params() -> list[object]:
-    out: list[object] = []
-    for name in BLE_TESTS + ["aioble_style"]:
-        marks = []
-        if name in NEEDS_SECURITY:
-            marks.append(pytest.mark.xfail(strict=True, reason="pairing completes with the security issue"))
-        out.append(pytest.param(name, marks=marks, id=name))
-    return out
 
 
 def test_every_area_has_a_multitest() -> None:
@@ -43,7 +32,7 @@ def test_every_area_has_a_multitest() -> None:
         assert (HERE / f"{name}.py.exp").is_file(), name
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", BLE_TESTS + ["aioble_style"])
 def test_ble_multitest_matches_real_micropython(name: str) -> None:
     result = run_multitest(HERE / f"{name}.py", MultitestOptions(lib=[LIB]))
     assert result.expected is not None
