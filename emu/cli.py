@@ -256,6 +256,9 @@ def _register_extensions() -> None:
     from .multitest_cli import multitest_command
 
     cli.add_command(multitest_command)
+    from .cli_controller import controller_command
+
+    cli.add_command(controller_command)
 
 
 _register_extensions()

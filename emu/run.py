@@ -352,6 +352,8 @@ class Runner:
         elif isinstance(event, PowerEvent):
             self._power(event.node, event.on)
         elif isinstance(event, RebootEvent):
+            if event.node not in self.nodes:  # an hci node runs no firmware
+                return
             node = self.nodes[event.node]
             node.record.status = "running"
             node.runtime.reboot()
@@ -359,6 +361,9 @@ class Runner:
             self._inject(event)
 
     def _power(self, name: str, on: bool) -> None:
+        if name in self.served:  # an hci node: its controller only (its host is outside)
+            self.world.set_powered(name, on)
+            return
         node = self.nodes[name]
         if on:
             self.world.set_powered(name, True)
