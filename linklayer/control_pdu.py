@@ -30,6 +30,8 @@ from typing import Any, Callable, ClassVar, Self, TypeVar
 from linklayer.address import Address
 from linklayer.pdu import PduDecodeError, PduFieldError, SyncInfo
 
+from .hci.supported import LeFeature
+
 
 class UnknownControlOpcode(ValueError):
     """The opcode is not an LL Control PDU this link layer knows (answer LL_UNKNOWN_RSP)."""
@@ -57,49 +59,8 @@ class LLPhys(enum.IntFlag):
     LE_CODED = 0x04
 
 
-class LLFeature(enum.IntFlag):
-    """FeatureSet bits of LL_FEATURE_REQ/RSP (Vol 6 Part B 4.6)."""
-
-    LE_ENCRYPTION = 1 << 0
-    CONNECTION_PARAMETERS_REQUEST_PROCEDURE = 1 << 1
-    EXTENDED_REJECT_INDICATION = 1 << 2
-    PERIPHERAL_INITIATED_FEATURES_EXCHANGE = 1 << 3
-    LE_PING = 1 << 4
-    LE_DATA_PACKET_LENGTH_EXTENSION = 1 << 5
-    LL_PRIVACY = 1 << 6
-    EXTENDED_SCANNER_FILTER_POLICIES = 1 << 7
-    LE_2M_PHY = 1 << 8
-    STABLE_MODULATION_INDEX_TRANSMITTER = 1 << 9
-    STABLE_MODULATION_INDEX_RECEIVER = 1 << 10
-    LE_CODED_PHY = 1 << 11
-    LE_EXTENDED_ADVERTISING = 1 << 12
-    LE_PERIODIC_ADVERTISING = 1 << 13
-    CHANNEL_SELECTION_ALGORITHM_2 = 1 << 14
-    LE_POWER_CLASS_1 = 1 << 15
-    MINIMUM_NUMBER_OF_USED_CHANNELS_PROCEDURE = 1 << 16
-    CONNECTION_CTE_REQUEST = 1 << 17
-    CONNECTION_CTE_RESPONSE = 1 << 18
-    CONNECTIONLESS_CTE_TRANSMITTER = 1 << 19
-    CONNECTIONLESS_CTE_RECEIVER = 1 << 20
-    ANTENNA_SWITCHING_DURING_CTE_TRANSMISSION = 1 << 21
-    ANTENNA_SWITCHING_DURING_CTE_RECEPTION = 1 << 22
-    RECEIVING_CONSTANT_TONE_EXTENSIONS = 1 << 23
-    PERIODIC_ADVERTISING_SYNC_TRANSFER_SENDER = 1 << 24
-    PERIODIC_ADVERTISING_SYNC_TRANSFER_RECIPIENT = 1 << 25
-    SLEEP_CLOCK_ACCURACY_UPDATES = 1 << 26
-    REMOTE_PUBLIC_KEY_VALIDATION = 1 << 27
-    CONNECTED_ISOCHRONOUS_STREAM_CENTRAL = 1 << 28
-    CONNECTED_ISOCHRONOUS_STREAM_PERIPHERAL = 1 << 29
-    ISOCHRONOUS_BROADCASTER = 1 << 30
-    SYNCHRONIZED_RECEIVER = 1 << 31
-    CONNECTED_ISOCHRONOUS_STREAM_HOST_SUPPORT = 1 << 32
-    LE_POWER_CONTROL_REQUEST = 1 << 33
-    LE_POWER_CONTROL_REQUEST_2 = 1 << 34
-    LE_PATH_LOSS_MONITORING = 1 << 35
-    PERIODIC_ADVERTISING_ADI_SUPPORT = 1 << 36
-    CONNECTION_SUBRATING = 1 << 37
-    CONNECTION_SUBRATING_HOST_SUPPORT = 1 << 38
-    CHANNEL_CLASSIFICATION = 1 << 39
+#: The FeatureSet bits (Vol 6 Part B 4.6): the same flags the HCI reports.
+LLFeature = LeFeature
 
 
 # -- declarative wire format ---------------------------------------------------------
