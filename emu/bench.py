@@ -22,6 +22,10 @@ from typing import Any, Callable
 CaseFn = Callable[[], "CaseResult"]
 
 
+class CaseUnavailable(RuntimeError):
+    """A case cannot run here (a package it compares against is not installed)."""
+
+
 @dataclass
 class CaseResult:
     sim_ns: int
@@ -72,6 +76,8 @@ def _child(name: str, conn: Any) -> None:
             figures["total_wall_s"] = round(wall, 3)
             wall = result.measured_wall_s
         conn.send(("ok", result.sim_ns, result.packets, figures, wall, peak_kb))
+    except CaseUnavailable as exc:
+        conn.send(("unavailable", str(exc)))
     except BaseException:  # report any failure of the case to the parent
         conn.send(("error", traceback.format_exc()))
     finally:
@@ -87,6 +93,8 @@ def run_case(name: str) -> dict[str, Any]:
     child.close()
     msg = parent.recv()
     proc.join()
+    if msg[0] == "unavailable":
+        raise CaseUnavailable(f"{name}: {msg[1]}")
     if msg[0] != "ok":
         raise RuntimeError(f"bench case {name} failed:\n{msg[1]}")
     _, sim_ns, packets, figures, wall, peak_kb = msg

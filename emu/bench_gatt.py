@@ -397,4 +397,10 @@ def gatt_vs_bumble(
 
 @case("gatt-vs-bumble")
 def gatt_vs_bumble_case() -> CaseResult:
+    import importlib.util
+
+    from .bench import CaseUnavailable
+
+    if importlib.util.find_spec("bumble") is None:
+        raise CaseUnavailable("needs Bumble: pip install 'blesim[bench]'")
     return gatt_vs_bumble()

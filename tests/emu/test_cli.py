@@ -93,3 +93,13 @@ def test_new_writes_a_starter_that_runs_green_for_each_personality(tmp_path: Pat
     assert code == 2 and err.startswith("error: ")
     code, _, err = invoke("new", "demo-native", "--dir", str(tmp_path))
     assert code == 2 and "already exists" in err
+
+
+def test_bench_skips_a_case_whose_comparison_package_is_missing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bumble" else real(name, *a))
+    code, out, err = invoke("bench", "gatt-vs-bumble")
+    assert code == 0
+    assert "skipped gatt-vs-bumble: needs Bumble: pip install 'blesim[bench]'" in err
