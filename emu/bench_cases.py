@@ -129,7 +129,7 @@ def ll_throughput(phy: str, interval_ms: float, seconds: int = 10) -> CaseResult
     l2cap = (247).to_bytes(2, "little") + (0x0004).to_bytes(2, "little")
     att_write_cmd = bytes([0x52]) + (0x0003).to_bytes(2, "little") + bytes(244)
     buffers = int(getattr(central.controller, "config").total_num_le_acl_data_packets)
-    flooder = AclFlooderBench(central, handle, l2cap + att_write_cmd, buffers)
+    flooder = hs.AclFlooder(central, handle, l2cap + att_write_cmd, buffers)
     received: list[int] = []
 
     def count(t_ns: int, h4_type: int, packet: bytes) -> None:
@@ -156,8 +156,6 @@ def ll_throughput(phy: str, interval_ms: float, seconds: int = 10) -> CaseResult
         measured_wall_s=wall,
     )
 
-
-AclFlooderBench = hs.AclFlooder
 
 
 @case("ll-throughput-1M-7.5ms")

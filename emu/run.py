@@ -27,7 +27,6 @@ complete.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,7 +41,6 @@ from linklayer.controller import ControllerConfig
 from linklayer.radio import ADVERTISING_ACCESS_ADDRESS, RadioPacket, RadioRx, RadioTx
 from phy.interference import Interferer
 from phy.medium import Transmission
-from phy.types import Phy
 from phy.units import MS
 
 from .capture import AirCapture, HciCapture
@@ -582,8 +580,4 @@ def _describe_spec(spec: Any) -> dict[str, Any]:
     return out
 
 
-def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, dirs_exist_ok=True)
-
-
-__all__ = ["Runner", "RunOptions", "RunError", "SLICE_NS", "Phy"]
+__all__ = ["Runner", "RunOptions", "RunError", "SLICE_NS"]

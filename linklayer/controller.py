@@ -26,10 +26,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
-from phy.types import Phy, Rng
+from phy.types import Rng
 
 from .address import Address
-from .advertiser import Advertiser
 from .crypto import aes128
 from .hci import acl as _acl  # noqa: F401  (registers codecs)
 from .hci import commands as c
@@ -49,7 +48,6 @@ from .ctrl_base import (
 from .hci.registry import COMMANDS, UnknownCommand, parse_command
 from .hci.supported import supported_commands_bitmap
 from .radio import RadioOp, RadioPacket
-from .scanner import Scanner
 from .scheduler import Scheduler
 from .ctrl_advertising import AdvertisingCommands
 from .ctrl_scanning import ScanningCommands
@@ -414,4 +412,4 @@ def _error_returns(cls: type[HciCommand] | None, status: int) -> ReturnParameter
         return bytes([status])
 
 
-__all__ = ["Controller", "ControllerConfig", "Phy", "Advertiser", "Scanner"]
+__all__ = ["Controller", "ControllerConfig"]

@@ -58,6 +58,10 @@ class AdvertisingCommands(ControllerBase):
         self._adv_partial = {}
         self._adv_enabled_legacy = False
         self._legacy_params: lc.HCI_LE_Set_Advertising_Parameters_Command | None = None
+        self._legacy_own_type = 0
+        #: Per extended set: the random address given to it, and its Own_Address_Type.
+        self._random_for_set: dict[int, Address] = {}
+        self._own_type_for_set: dict[int, int] = {}
 
     def _register_advertising(self, h: dict[int, Callable[[Any, int], Any]]) -> None:
         h[lc.HCI_LE_Set_Advertising_Parameters_Command.OPCODE] = self._set_adv_params
@@ -146,7 +150,7 @@ class AdvertisingCommands(ControllerBase):
         if LEGACY_HANDLE in self.advertisers:
             return 0  # enabling while enabled has no effect (7.8.9)
         adv_set = self.adv_sets.get(LEGACY_HANDLE, AdvertisingSet(handle=LEGACY_HANDLE))
-        own = self.own_address(getattr(self, "_legacy_own_type", 0))
+        own = self.own_address(self._legacy_own_type)
         if own is None:
             return INVALID
         if adv_set.directed and adv_set.peer_address is None:
@@ -168,14 +172,6 @@ class AdvertisingCommands(ControllerBase):
         if cmd.advertising_handle in self.advertisers:
             self.advertisers[cmd.advertising_handle].update(replace(s, own_address=addr))
         return 0
-
-    @property
-    def _random_for_set(self) -> dict[int, Address]:
-        store: dict[int, Address] | None = getattr(self, "_set_randoms", None)
-        if store is None:
-            store = {}
-            self._set_randoms = store
-        return store
 
     def _set_ext_adv_params(
         self, cmd: lx.HCI_LE_Set_Extended_Advertising_Parameters_Command, now: int
@@ -240,14 +236,6 @@ class AdvertisingCommands(ControllerBase):
         )
         self._own_type_for_set[handle] = cmd.own_address_type
         return lx.HCI_LE_Set_Extended_Advertising_Parameters_ReturnParameters(status=0, selected_tx_power=selected)
-
-    @property
-    def _own_type_for_set(self) -> dict[int, int]:
-        store: dict[int, int] | None = getattr(self, "_set_own_types", None)
-        if store is None:
-            store = {}
-            self._set_own_types = store
-        return store
 
     def _ext_data(self, handle: int, operation: int, data: bytes, scan_rsp: bool) -> int:
         if not self._check_mode("extended"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from emu import hci_script as hs
-from linklayer.address import Address
 from linklayer.hci import commands as c
 from linklayer.hci import le_commands as lc
 from linklayer.hci import le_events as le
@@ -244,7 +243,6 @@ def test_supported_commands_bitmap_is_true_to_the_implementation() -> None:
         (_, reply), = n.events()
         unknown = (isinstance(reply, HCI_Command_Status_Event) and reply.status == ErrorCode.UNKNOWN_HCI_COMMAND)
         assert is_supported(bitmap, opcode) == (not unknown), cls.__name__
-    assert Address is not None
 
 
 def test_event_masks_follow_the_spec_pages_and_never_hide_flow_control() -> None:
@@ -282,3 +280,18 @@ def test_initiating_locks_the_filter_accept_list_and_the_random_address() -> Non
     n.hci.packets.clear()
     hs.send(n.driver, lc.HCI_LE_Add_Device_To_Filter_Accept_List_Command(0, bytes.fromhex("665544332211")))
     assert [s for _, s in _statuses(n)] == [0]
+
+
+def test_reset_forgets_advertising_set_random_addresses() -> None:
+    world, air = world_with_air()
+    n = node(world, "n")
+    hs.advertise_extended(n.driver, handle=1, properties=0x00, data=b"\x02\x01\x06", own_address_type=1,
+                          random_address=bytes([1, 2, 3, 4, 5, 0xC0]))
+    world.run(200 * MS)
+    assert air.records
+    hs.send(n.driver, c.HCI_Reset_Command())
+    n.hci.packets.clear()
+    # A new set 1 with own address type random but no random address given since the reset.
+    hs.advertise_extended(n.driver, handle=1, properties=0x00, data=b"\x02\x01\x06", own_address_type=1)
+    enable = lx.HCI_LE_Set_Extended_Advertising_Enable_Command.OPCODE
+    assert (enable, ErrorCode.INVALID_HCI_COMMAND_PARAMETERS) in _statuses(n)
