@@ -178,10 +178,11 @@ class GattsMixin(BleCore):
             raise_errno(EBUSY)
         server = self._host.gatt_server
         if self.nimble:
+            # NimBLE never resets its attribute counter: handles keep growing.
             for service in list(server.db.services):
                 server.remove_service(service)
         else:
-            server.db = AttributeDatabase()
+            server.reset(False, self._now)
         self._values = {}
         self._add_standard_services()
         out = []

@@ -30,7 +30,6 @@ from typing import Callable
 
 from host.gatt_db import (
     CCCD_UUID,
-    AttributeDatabase,
     CharacteristicDef,
     CharacteristicProperties,
     DescriptorDef,
@@ -199,20 +198,17 @@ def build_definitions(table: ServerTable, hooks: Hooks) -> list[tuple[int, Servi
     return out
 
 
-def install(server: GattServer, table: ServerTable, hooks: Hooks, keep_system: bool, device_name: str) -> None:
+def install(
+    server: GattServer, table: ServerTable, hooks: Hooks, keep_system: bool, device_name: str, now: int
+) -> None:
     """Replace the server's attribute table by the system services (``keep_system``) and
     the recorded services; fills ``table.value_handles``.
 
     Raises :class:`~host.att.AttLocalError` (or ValueError) when the host cannot build it.
     """
     definitions = build_definitions(table, hooks)
-    # A fresh database: addOrClearService rebuilds the module's table from handle 1.
-    server.db = AttributeDatabase()
-    server.gap_handles = None
-    server.gatt_handles = None
-    if keep_system:
-        server.add_gap_service(device_name or DEFAULT_DEVICE_NAME, 0, SYSTEM_PPCP)
-        server.add_gatt_service()
+    # addOrClearService rebuilds the module's table from handle 1.
+    clear(server, keep_system, device_name, now)
     table.value_handles.clear()
     for server_id, definition in definitions:
         service = server.add_service(definition)
@@ -221,11 +217,10 @@ def install(server: GattServer, table: ServerTable, hooks: Hooks, keep_system: b
             table.value_handles[(server_id, chara_id)] = allocated.value_handle
 
 
-def clear(server: GattServer, keep_system: bool, device_name: str) -> None:
-    """``addOrClearService(0, mode)``: no user services any more."""
-    server.db = AttributeDatabase()
-    server.gap_handles = None
-    server.gatt_handles = None
+def clear(server: GattServer, keep_system: bool, device_name: str, now: int) -> None:
+    """``addOrClearService(0, mode)``: no user services any more (a table rebuilt from handle
+    1, with the system services when ``keep_system``, under the module's device name)."""
+    server.reset(False, now)
     if keep_system:
         server.add_gap_service(device_name or DEFAULT_DEVICE_NAME, 0, SYSTEM_PPCP)
         server.add_gatt_service()

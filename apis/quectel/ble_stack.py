@@ -329,12 +329,12 @@ class BleStack:
         server = self.board.host.gatt_server
         self.keep_system = mode == 1
         if option == 0:
-            result = self.call(lambda: table_mod.clear(server, self.keep_system, self.local_name))
+            result = self.call(lambda: table_mod.clear(server, self.keep_system, self.local_name, self.now))
             self.table.clear()
             self.table_built = False
             return result
         hooks = Hooks(read=self._read_hook, write=self._write_hook)
-        result = self.call(lambda: table_mod.install(server, self.table, hooks, self.keep_system, self.local_name))
+        result = self.call(lambda: table_mod.install(server, self.table, hooks, self.keep_system, self.local_name, self.now))
         self.table_built = result == 0
         return result
 

@@ -29,7 +29,7 @@ def _seed_table() -> ServerTable:
 
 def test_mode_0_puts_the_user_service_at_handle_1() -> None:
     server, table = GattServer(), _seed_table()
-    install(server, table, NO_HOOKS, keep_system=False, device_name="x")
+    install(server, table, NO_HOOKS, keep_system=False, device_name="x", now=0)
     (info,) = server.describe()
     assert (info.start_handle, info.end_handle, info.uuid) == (1, 4, UUID(0x180F))
     (chara,) = info.characteristics
@@ -41,7 +41,7 @@ def test_mode_0_puts_the_user_service_at_handle_1() -> None:
 
 def test_mode_1_keeps_system_services_in_handles_1_to_15() -> None:
     server, table = GattServer(), _seed_table()
-    install(server, table, NO_HOOKS, keep_system=True, device_name="Quectel_ble")
+    install(server, table, NO_HOOKS, keep_system=True, device_name="Quectel_ble", now=0)
     services = server.describe()
     assert [(s.start_handle, s.end_handle, s.uuid) for s in services] == [
         (1, 7, UUID(0x1800)), (8, SYSTEM_SERVICES_LAST_HANDLE, UUID(0x1801)), (16, 19, UUID(0x180F)),
@@ -61,7 +61,7 @@ def test_layout_follows_declarations_not_call_order() -> None:
     t.add_desc(1, 1, 0x0003, UUID(0x2902), b"\x00\x00")
     t.add_desc(1, 1, 0x0001, UUID(0x2901), b"notify")
     server = GattServer()
-    install(server, t, NO_HOOKS, keep_system=True, device_name="XZB123")
+    install(server, t, NO_HOOKS, keep_system=True, device_name="XZB123", now=0)
     assert t.value_handles == {(1, 2): 18, (1, 1): 20}
     (_, _, info) = server.describe()
     assert [(d.handle, d.uuid) for d in info.characteristics[1].descriptors] == [
@@ -84,10 +84,10 @@ def test_declarations_refused() -> None:
 
 def test_clear_leaves_only_the_system_services_or_nothing() -> None:
     server = GattServer()
-    install(server, _seed_table(), NO_HOOKS, keep_system=False, device_name="")
-    clear(server, keep_system=False, device_name="")
+    install(server, _seed_table(), NO_HOOKS, keep_system=False, device_name="", now=0)
+    clear(server, keep_system=False, device_name="", now=0)
     assert server.describe() == []
-    clear(server, keep_system=True, device_name="")
+    clear(server, keep_system=True, device_name="", now=0)
     assert [s.uuid for s in server.describe()] == [UUID(0x1800), UUID(0x1801)]
 
 
@@ -100,7 +100,7 @@ def test_hooks_are_attached_to_values_and_descriptors() -> None:
         return hook
 
     server, table = GattServer(), _seed_table()
-    install(server, table, Hooks(read=read, write=lambda uuid: (lambda a: None)), False, "")
+    install(server, table, Hooks(read=read, write=lambda uuid: (lambda a: None)), False, "", 0)
     assert server.db[3].read_hook is not None and server.db[3].write_hook is not None
     server.db[3].read_hook(AttributeAccess(0, 3, UUID(0x2A19), None, 0, b"", 0))  # type: ignore[arg-type]
     assert seen == [("read", UUID(0x2A19))]
