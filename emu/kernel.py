@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Callable
+from heapq import heappush
+from typing import Any, Callable
 
 import simpy
 from simpy.events import NORMAL
@@ -78,25 +79,20 @@ class Kernel:
             raise ValueError(f"cannot schedule at {t_ns} ns: now is {self.now} ns")
         timer = Timer(callback)
         env = self.env
-        event = simpy.Event(env)
-        event._ok = True
-        event._value = None
-        event.callbacks.append(timer.fire)
-        env.schedule(event, NORMAL, delay)
+        queue: list[Any] = env._queue  # entries: (time, priority, id, event)
+        heappush(queue, (env._now + delay, NORMAL, next(env._eid), timer))
         return timer
 
     def schedule(self, t_ns: int, callback: Callable[[], None]) -> None:
         """Run ``callback()`` at ``t_ns``, with no way to cancel it (the drivers' hot path:
         a kernel event with one plain callback and nothing else)."""
         env = self.env
-        delay = t_ns - env._now
-        if delay < 0:
+        if t_ns < env._now:
             raise ValueError(f"cannot schedule at {t_ns} ns: now is {self.now} ns")
-        event = simpy.Event(env)
-        event._ok = True
-        event._value = None
-        event.callbacks.append(lambda _event: callback())
-        env.schedule(event, NORMAL, delay)
+        # The entry simpy's own ``schedule`` would push (same ordering key), holding a bare
+        # already-triggered event rather than a full ``simpy.Event``.
+        queue: list[Any] = env._queue
+        heappush(queue, (t_ns, NORMAL, next(env._eid), _Call(callback)))
 
     def call_later(self, delay_ns: int, callback: Callable[[], None]) -> "Timer":
         return self.call_at(self.now + int(delay_ns), callback)
@@ -109,14 +105,32 @@ class Kernel:
             self.env.run(until=int(until_ns))
 
 
-class Timer:
-    """A scheduled callback that can be cancelled before it fires."""
+class _Call:
+    """A triggered event as simpy's ``Environment.step`` sees one: a list of callbacks,
+    each called with the event, and ``_ok`` true (it cannot fail)."""
 
-    __slots__ = ("callback", "cancelled")
+    __slots__ = ("callbacks", "_callback")
+    _ok = True
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self._callback = callback
+        self.callbacks: list[Callable[[object], None]] | None = [self._fire]
+
+    def _fire(self, _event: object) -> None:
+        self._callback()
+
+
+class Timer:
+    """A scheduled callback that can be cancelled before it fires (to simpy, a triggered
+    event whose one callback is :meth:`fire`)."""
+
+    __slots__ = ("callback", "cancelled", "callbacks")
+    _ok = True
 
     def __init__(self, callback: Callable[[], None]) -> None:
         self.callback: Callable[[], None] | None = callback
         self.cancelled = False
+        self.callbacks: list[Callable[[object], None]] | None = [self.fire]
 
     def cancel(self) -> None:
         self.cancelled = True

@@ -16,7 +16,7 @@ from phy.units import UNIT_10MS, slots_625us
 from .hci import le_commands as lc
 from .hci import le_events as le
 from .hci import le_ext_commands as lx
-from .ctrl_base import ControllerBase
+from .ctrl_base import H4_EVENT, ControllerBase
 from .hci.errors import ErrorCode
 from .hci.supported import LeFeature
 from .scanner import DATA_INCOMPLETE_MORE, ScanConfig, Scanner, ScanPhy, ScanReport
@@ -179,12 +179,11 @@ class ScanningCommands(ControllerBase):
                 ),
             )))
             return
-        self.emit(le.HCI_LE_Advertising_Report_Event(reports=(
-            le.AdvertisingReport(
-                event_type=r.legacy_event_type, address_type=r.address.address_type,
-                address=r.address.value, data=r.data, rssi=r.rssi,
-            ),
-        )))
+        if self.le_event_enabled(le.HCI_LE_Advertising_Report_Event.SUBEVENT_CODE):
+            address = r.address
+            self._hci_out.append((H4_EVENT, le.advertising_report_packet(
+                r.legacy_event_type, address.address_type, address.value, r.data, r.rssi,
+            )))
 
     def _extended_report(self, r: ScanReport) -> None:
         addr = r.address

@@ -93,6 +93,25 @@ class AdvertisingReport(Packed):
 
 _REPORT_HEAD = struct.Struct("<BB6sB")
 _RSSI = struct.Struct("<b")
+#: Event code, parameter length, subevent code, Num_Reports = 1, then one report's head.
+_SINGLE_REPORT_HEAD = struct.Struct("<BBBBBB6sB")
+
+
+def advertising_report_packet(event_type: int, address_type: int, address: bytes, data: bytes, rssi: int) -> bytes:
+    """The whole LE Advertising Report event (Vol 4 Part E 7.7.65.2) for one report.
+
+    The same octets as ``HCI_LE_Advertising_Report_Event(reports=(AdvertisingReport(...),))
+    .to_bytes()``, packed in one go for scanners, which send tens of thousands of these
+    per simulated minute. Raises :class:`ValueError` where the codec would.
+    """
+    n = len(data)
+    if len(address) != 6 or n > 255 - 12:
+        raise ValueError("address must be 6 octets and the event at most 255 parameter octets")
+    try:
+        head = _SINGLE_REPORT_HEAD.pack(0x3E, 12 + n, 0x02, 1, event_type, address_type, address, n)
+        return head + data + _RSSI.pack(rssi)
+    except struct.error as exc:
+        raise ValueError(str(exc)) from exc
 
 
 @event

@@ -307,3 +307,37 @@ def test_command_helpers() -> None:
     assert status.to_bytes() == bytes.fromhex("0f04" "02" "01" "0604")
     # Commands answered by Command_Status have no return parameters to decode.
     assert hci.command_complete(0x0406, b"\x0c").decode_returns() == b"\x0c"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    event_type=st.integers(0, 255),
+    address_type=st.integers(0, 255),
+    address=st.binary(min_size=6, max_size=6),
+    data=st.binary(max_size=243),
+    rssi=st.integers(-128, 127),
+)
+def test_single_advertising_report_packet_equals_the_codec(
+    event_type: int, address_type: int, address: bytes, data: bytes, rssi: int
+) -> None:
+    """The scanners' packed report is octet for octet the codec's event, and parses back."""
+    from linklayer.hci.le_events import advertising_report_packet
+
+    report = hci.AdvertisingReport(event_type, address_type, address, data, rssi)
+    event = hci.HCI_LE_Advertising_Report_Event(reports=(report,))
+    packet = advertising_report_packet(event_type, address_type, address, data, rssi)
+    assert packet == event.to_bytes()
+    assert parse_event(packet) == event
+
+
+def test_single_advertising_report_packet_literal_and_errors() -> None:
+    from linklayer.hci.le_events import advertising_report_packet
+
+    packet = advertising_report_packet(0, 1, bytes.fromhex("010203040506"), b"\x02\x01\x06", -40)
+    assert packet.hex() == "3e0f0201" "0001" "010203040506" "03" "020106" "d8"
+    with pytest.raises(ValueError):
+        advertising_report_packet(0, 1, b"\x01" * 5, b"", 0)
+    with pytest.raises(ValueError):
+        advertising_report_packet(0, 1, b"\x01" * 6, bytes(244), 0)
+    with pytest.raises(ValueError):
+        advertising_report_packet(0, 1, b"\x01" * 6, b"", 200)
