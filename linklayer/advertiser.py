@@ -242,6 +242,7 @@ class Advertiser:
         self._aux: tuple[int, Phy] | None = None
         self._chain: list[tuple[int, int, bytes]] = []
         self._legacy_cache: tuple[AdvertisingSet, bytes] | None = None
+        self._reservation: tuple[AdvertisingSet, int] | None = None
         self._ext_step_ns = 0
         self._ext_aux_at = 0
 
@@ -250,6 +251,14 @@ class Advertiser:
         return self._next_start if self.state is State.WAITING else None
 
     def reservation_ns(self) -> int:
+        cached = self._reservation
+        if cached is not None and cached[0] is self.set:
+            return cached[1]
+        value = self._reservation_for_set()
+        self._reservation = (self.set, value)
+        return value
+
+    def _reservation_for_set(self) -> int:
         s = self.set
         one = airtime_ns(s.primary_phy, 2 + 6 + 31) + T_IFS + airtime_ns(s.primary_phy, 2 + 34)
         one += T_IFS + airtime_ns(s.primary_phy, 2 + 6 + 31) + CHANNEL_STEP_GAP_NS

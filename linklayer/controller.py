@@ -103,7 +103,7 @@ class Controller(PrivacyCommands, ConnectionCommands, AdvertisingCommands, Scann
 
     # -- outputs -----------------------------------------------------------------------
     def get_timer(self) -> int | None:
-        deadline, rpa = self.scheduler.deadline(), self.privacy_deadline()
+        deadline, rpa = self.scheduler.deadline(), self._rpa_deadline  # = privacy_deadline()
         if rpa is None or (deadline is not None and deadline <= rpa):
             return deadline
         return rpa

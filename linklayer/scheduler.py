@@ -164,9 +164,18 @@ class Scheduler:
 
     # -- timer ----------------------------------------------------------------------
     def deadline(self) -> int | None:
-        if not self.activities:  # a scanner-only controller: the common fast path
+        activities = self.activities
+        if not activities:  # a scanner-only controller: the common fast path
             bg = self.background
             return bg.deadline() if bg is not None and self.background_running else None
+        if len(activities) == 1 and not self.background_running:
+            # One activity and no scanner (an advertiser): its own timer or its next start.
+            act = activities[0]
+            current = self.current
+            if current is act:
+                return act.deadline()
+            if current is None:
+                return act.next_start()
         candidates: list[int] = []
         if self.current is not None:
             d = self.current.deadline()
@@ -214,13 +223,19 @@ class Scheduler:
             if d is not None and d <= now:
                 self.background.on_timer(now)
                 return True
-        if not self.activities:
+        activities = self.activities
+        if not activities:
             return False
-        due = [a for a in self.activities if a is not self.current and _due(a, now)]
-        if not due:
-            return False
-        due.sort(key=lambda a: (-int(a.priority), a.next_start() or 0))
-        winner = due[0]
+        if len(activities) == 1:
+            winner = activities[0]
+            if winner is current or not _due(winner, now):
+                return False
+        else:
+            due = [a for a in activities if a is not current and _due(a, now)]
+            if not due:
+                return False
+            due.sort(key=_precedence)
+            winner = due[0]
         if self.current is not None:
             busy_end = max(self.current_end, now)
             self._lose(winner, now, busy_end + GUARD_NS)
@@ -263,10 +278,12 @@ class Scheduler:
                 bg.suspend(now)
                 self.background_running = False
             return
-        nxt = [s for a in self.activities if (s := a.next_start()) is not None]
-        until = (min(nxt) - GUARD_NS) if nxt else None
-        if until is not None and until <= now:
-            return
+        until: int | None = None
+        if self.activities:
+            nxt = [s for a in self.activities if (s := a.next_start()) is not None]
+            until = (min(nxt) - GUARD_NS) if nxt else None
+            if until is not None and until <= now:
+                return
         if not self.background_running:
             self.background_running = True
         bg.resume(now, until)
@@ -300,6 +317,11 @@ class Scheduler:
             self.current.on_packet(packet, now)
         elif owner is self.background and self.background is not None:
             self.background.on_packet(packet, now)
+
+
+def _precedence(activity: Activity) -> tuple[int, int]:
+    """Sort key among due activities: higher priority first, then the earlier request."""
+    return (-int(activity.priority), activity.next_start() or 0)
 
 
 def _due(activity: Activity, now: int) -> bool:

@@ -406,8 +406,10 @@ class Medium:
         a reception it had in progress is aborted (one radio, half duplex). A disabled
         sender's packet is returned with no listeners and is not on the air.
         """
-        self._advance(now_ns)
-        sender = self._radio(radio_id)
+        if now_ns < self._now:
+            self._advance(now_ns)  # raises
+        self._now = now_ns
+        sender = self._radios.get(radio_id) or self._radio(radio_id)
         if not 0 <= channel < NUM_CHANNELS:
             raise MediumError(f"channel index must be 0..39, got {channel!r}")
         family = _PHY_FAMILY.get(phy)
@@ -417,9 +419,13 @@ class Medium:
             raise MediumError(f"crc must be 3 octets, got {len(crc)}")
         seq = self._seq
         self._seq = seq + 1
+        if type(pdu) is not bytes:
+            pdu = bytes(pdu)
+        if type(crc) is not bytes:
+            crc = bytes(crc)
+        power = float(tx_power_dbm)
         tx = Transmission(radio_id, now_ns, now_ns + airtime_ns(phy, len(pdu)), channel, phy,
-                          access_address, bytes(pdu), bytes(crc), float(tx_power_dbm), seq,
-                          sender.position)
+                          access_address, pdu, crc, power, seq, sender.position)
         if not sender.enabled:
             return tx, []
         self.stats.transmissions += 1
@@ -444,19 +450,25 @@ class Medium:
         synced: list[int] = []
         receivers: list[tuple[_Radio, float]] = []
         sensitivity = self._sensitivity[phy]
+        radios = self._radios
+        losses = self._loss.get(radio_id)
         for rid in ids:
             w = windows[rid]
             if w.end_ns < now_ns:  # expired for good: time only moves forward
                 del windows[rid]
-                self._radios[rid].window = None
+                radios[rid].window = None
                 continue
             if (w.start_ns > now_ns or w.access_address != access_address
                     or _PHY_FAMILY[w.phy] != family or rid == radio_id):
                 continue
-            listener = self._radios[rid]
+            listener = radios[rid]
             if not listener.enabled or listener.synced is not None or listener.tx_end_ns > now_ns:
                 continue
-            signal = tx.tx_power_dbm - self._pl(radio_id, rid) + listener.rx_gain_db
+            loss = losses.get(rid) if losses is not None else None
+            if loss is None:
+                loss = self._pl(radio_id, rid)
+                losses = self._loss.get(radio_id)
+            signal = power - loss + listener.rx_gain_db
             if signal < sensitivity:
                 self.stats.lost_weak += 1
                 continue
