@@ -194,7 +194,7 @@ TRANSITIONS: frozenset[tuple[State, Input]] = frozenset(
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Step:
     """One packet of an event still to send, and whether to listen after it."""
 
@@ -243,6 +243,7 @@ class Advertiser:
         self._chain: list[tuple[int, int, bytes]] = []
         self._legacy_cache: tuple[AdvertisingSet, bytes] | None = None
         self._reservation: tuple[AdvertisingSet, int] | None = None
+        self._legacy_steps: tuple[AdvertisingSet, list[_Step]] | None = None
         self._ext_step_ns = 0
         self._ext_aux_at = 0
 
@@ -425,9 +426,14 @@ class Advertiser:
     def _build_event(self, now: int) -> list[_Step]:
         s = self.set
         if s.legacy:
+            cached = self._legacy_steps
+            if cached is not None and cached[0] is s:
+                return cached[1]  # the same packets every event while the set is unchanged
             pdu = self._legacy_pdu()
             listen = s.kind is not AdvEventKind.ADV_NONCONN_IND
-            return [_Step(ch, Phy.LE_1M, pdu, listen, True) for ch in s.channels]
+            steps = [_Step(ch, Phy.LE_1M, pdu, listen, True) for ch in s.channels]
+            self._legacy_steps = (s, steps)
+            return steps
         return self._extended_steps(now)
 
     def _legacy_pdu(self) -> bytes:

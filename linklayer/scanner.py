@@ -649,7 +649,11 @@ class Scanner:
 
 
 def _rssi(packet: RadioPacket) -> int:
-    return max(-127, min(20, int(round(packet.rssi_dbm))))
+    """The report's RSSI: whole dBm, clamped to the HCI's -127..+20."""
+    rssi = int(round(packet.rssi_dbm))
+    if rssi < -127:
+        return -127
+    return rssi if rssi <= 20 else 20
 
 
 def _aux_phy(ptr: AuxPtr) -> Phy:

@@ -20,6 +20,8 @@ describe that layout.
 
 from __future__ import annotations
 
+import functools
+
 from phy.types import Phy
 from phy.units import US
 
@@ -59,6 +61,7 @@ def _layout(phy: Phy) -> tuple[int, int, int]:
     return layout
 
 
+@functools.lru_cache(maxsize=4096)  # a handful of (PHY, length) pairs recur millions of times
 def airtime_ns(phy: Phy, pdu_len: int) -> int:
     """Duration in ns of a packet carrying a ``pdu_len``-octet PDU (Vol 6 Part B 2.1, 2.2).
 
