@@ -83,16 +83,16 @@ class Kernel:
         heappush(queue, (env._now + delay, NORMAL, next(env._eid), timer))
         return timer
 
-    def schedule(self, t_ns: int, callback: Callable[[], None]) -> None:
-        """Run ``callback()`` at ``t_ns``, with no way to cancel it (the drivers' hot path:
-        a kernel event with one plain callback and nothing else)."""
+    def schedule(self, t_ns: int, callback: Callable[..., None], *args: Any) -> None:
+        """Run ``callback(*args)`` at ``t_ns``, with no way to cancel it (the drivers' hot
+        path: a kernel event with one plain callback and nothing else)."""
         env = self.env
         if t_ns < env._now:
             raise ValueError(f"cannot schedule at {t_ns} ns: now is {self.now} ns")
         # The entry simpy's own ``schedule`` would push (same ordering key), holding a bare
         # already-triggered event rather than a full ``simpy.Event``.
         queue: list[Any] = env._queue
-        heappush(queue, (t_ns, NORMAL, next(env._eid), _Call(callback)))
+        heappush(queue, (t_ns, NORMAL, next(env._eid), _Call(callback, args)))
 
     def call_later(self, delay_ns: int, callback: Callable[[], None]) -> "Timer":
         return self.call_at(self.now + int(delay_ns), callback)
@@ -109,15 +109,16 @@ class _Call:
     """A triggered event as simpy's ``Environment.step`` sees one: a list of callbacks,
     each called with the event, and ``_ok`` true (it cannot fail)."""
 
-    __slots__ = ("callbacks", "_callback")
+    __slots__ = ("callbacks", "_callback", "_args")
     _ok = True
 
-    def __init__(self, callback: Callable[[], None]) -> None:
+    def __init__(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
         self._callback = callback
+        self._args = args
         self.callbacks: list[Callable[[object], None]] | None = [self._fire]
 
     def _fire(self, _event: object) -> None:
-        self._callback()
+        self._callback(*self._args)
 
 
 class Timer:

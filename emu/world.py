@@ -139,7 +139,7 @@ class ControllerDriver:
                     if op.start_ns <= now:
                         self.world._start_tx(self, op)
                     else:
-                        kernel.schedule(op.start_ns, _bind_tx(self.world, self, op))
+                        kernel.schedule(op.start_ns, self.world._start_tx, self, op)
                 else:
                     medium.close_window(self.radio_id)
         # The controller's deadline often moves back and forth (a window end, then a
@@ -150,7 +150,7 @@ class ControllerDriver:
         if deadline is not None and deadline not in self._pending:
             at = deadline if deadline > now else now
             self._pending.add(at)
-            kernel.schedule(at, lambda: self._on_timer(at))
+            kernel.schedule(at, self._on_timer, at)
 
     def _deliver_to_host(self, out: list[tuple[int, bytes]], now: int) -> None:
         kernel = self.world.kernel
@@ -176,7 +176,7 @@ class ControllerDriver:
             now = self.world.kernel.now
             at = deadline if deadline > now else now
             self._pending.add(at)
-            self.world.kernel.schedule(at, lambda: self._on_timer(at))
+            self.world.kernel.schedule(at, self._on_timer, at)
 
     def _on_timer(self, at: int) -> None:
         self._pending.discard(at)
@@ -184,10 +184,6 @@ class ControllerDriver:
             return  # superseded
         self.controller.handle_timer(at)
         self.service()
-
-
-def _bind_tx(world: "World", driver: ControllerDriver, op: RadioTx) -> Callable[[], None]:
-    return lambda: world._start_tx(driver, op)
 
 
 def _bind_sinks(driver: ControllerDriver, h4_type: int, packet: bytes) -> Callable[[], None]:
@@ -260,7 +256,7 @@ class World:
             for tap in self.air_taps:
                 tap(tx, op)
             if synced:
-                self.kernel.schedule(tx.end_ns, lambda: self._end_tx(tx, synced))
+                self.kernel.schedule(tx.end_ns, self._end_tx, tx, synced)
                 for rid in synced:
                     rx_driver = self._by_radio[rid]
                     rx_driver.controller.radio_synced(now)
@@ -325,7 +321,7 @@ class World:
             tap(tx, op)
         if not synced:
             return  # nobody is receiving it: its end needs no event
-        self.kernel.schedule(tx.end_ns, lambda: self._end_tx(tx, synced))
+        self.kernel.schedule(tx.end_ns, self._end_tx, tx, synced)
         for radio_id in synced:
             rx_driver = self._by_radio[radio_id]
             rx_driver.controller.radio_synced(now)

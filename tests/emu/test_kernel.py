@@ -37,6 +37,33 @@ def test_callbacks_run_at_their_instant_in_scheduling_order() -> None:
         k.call_at(9, lambda: None)
 
 
+def test_uncancellable_callbacks_with_arguments_interleave_with_timers_and_simpy() -> None:
+    """``schedule`` shares one ordering with ``call_at`` and simpy's own events; an
+    instant equal to ``run``'s end is left for the next run."""
+    k = Kernel()
+    log: list[tuple[int, object]] = []
+
+    def note(*what: object) -> None:
+        log.append((k.now, what))
+
+    k.schedule(7, note, "x", 1)
+    k.call_at(7, lambda: note("timer"))
+    k.schedule(7, note)
+    k.schedule(2, note, "early")
+    k.env.process(_simpy_process(k, log))
+    k.run(7)
+    assert log == [(2, ("early",)), (3, "simpy")]
+    k.run(8)
+    assert log[2:] == [(7, ("x", 1)), (7, ("timer",)), (7, ())]
+    with pytest.raises(ValueError):
+        k.schedule(5, note)
+
+
+def _simpy_process(k: Kernel, log: list[tuple[int, object]]):  # type: ignore[no-untyped-def]
+    yield k.env.timeout(3)
+    log.append((k.now, "simpy"))
+
+
 def test_seed_tree_streams_are_independent_and_reproducible() -> None:
     a, b = SeedTree(7), SeedTree(7)
     assert a.stream("node/x").random() == b.stream("node/x").random()
