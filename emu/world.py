@@ -119,7 +119,7 @@ class ControllerDriver:
     def service(self) -> None:
         """Carry out everything the controller produced, and re-arm its timer."""
         kernel = self.world.kernel
-        now = kernel.env._now  # = kernel.now, read directly on this hot path
+        now = kernel.now
         c = self.controller
         out = c.take_hci()
         if out:

@@ -25,6 +25,16 @@ procedure handles it, so an API that reports each response as an event (QuecPyth
 event per response) reuses the procedure. The end of ATT (timeout, close) is no
 response: it reaches ``on_done`` only.
 
+Results as they arrive. The discovery procedures also take ``on_results``, called with
+each batch of results at the instant the response carrying them is handled (so an API
+that raises one event per result, MicroPython's ``_IRQ_GATTC_*_RESULT``, raises it when
+its ATT response arrives), always before ``on_done``; the batches together are the
+final result, in handle order. A characteristic's end handle is the next declaration's
+handle minus one, so a characteristic is reported with the response that carries the
+next declaration, or when the procedure ends (the end of the range) -- as NimBLE's
+MicroPython binding does. Results reported before an error stay reported; the pending
+characteristic is reported before the error reaches ``on_done``.
+
 Notifications and indications from the server go to per-value-handle subscribers
 (:meth:`GattClient.subscribe`) and to ``on_notification`` / ``on_indication``;
 indications are confirmed by the bearer automatically.
@@ -91,13 +101,15 @@ from host.gatt_db import (
 )
 from host.uuid import UUID
 
-__all__ = ["GattClient", "GattOperation", "GattVerifyError", "ResponseObserver"]
+__all__ = ["GattClient", "GattOperation", "GattVerifyError", "ResponseObserver", "ResultsObserver"]
 
 T = TypeVar("T")
 _PDU = TypeVar("_PDU", bound=AttPdu)
 Procedure = Generator[AttPdu, "AttPdu | AttError", T]
 #: Sees every ATT response of one procedure before the procedure does.
 ResponseObserver = Callable[["AttPdu | AttError"], None]
+#: Gets each batch of a discovery's results as the response carrying them arrives.
+ResultsObserver = Callable[[list[T]], None]
 _E = AttErrorCode
 
 
@@ -155,6 +167,11 @@ def _not_found(rsp: AttPdu | AttError) -> bool:
 
 def _bad(reason: str) -> AttError:
     return AttError(_E.INVALID_PDU, 0, None, f"malformed response: {reason}")
+
+
+def _report(report: ResultsObserver[T] | None, batch: list[T]) -> None:
+    if report is not None and batch:
+        report(list(batch))
 
 
 def _uuid(data: bytes) -> UUID:
@@ -282,7 +299,9 @@ class GattClient:
 
     # -- discovery ------------------------------------------------------------------------
 
-    def _services_by_group(self, group: UUID) -> Procedure[list[ServiceInfo]]:
+    def _services_by_group(
+        self, group: UUID, report: ResultsObserver[ServiceInfo] | None = None
+    ) -> Procedure[list[ServiceInfo]]:
         out: list[ServiceInfo] = []
         start = 0x0001
         primary = group == PRIMARY_SERVICE_UUID
@@ -291,25 +310,33 @@ class GattClient:
             if _not_found(rsp):
                 break
             entries = _expect(rsp, ATT_READ_BY_GROUP_TYPE_RSP).attribute_data_list
+            batch = []
             for handle, end, value in entries:
                 if handle < start or end < handle:
                     raise _bad("service handles out of order")
-                out.append(ServiceInfo(handle, end, _uuid(value), primary))
+                batch.append(ServiceInfo(handle, end, _uuid(value), primary))
                 start = end + 1
+            out += batch
+            _report(report, batch)
         return out
 
-    def _services_by_uuid(self, uuid: UUID) -> Procedure[list[ServiceInfo]]:
+    def _services_by_uuid(
+        self, uuid: UUID, report: ResultsObserver[ServiceInfo] | None = None
+    ) -> Procedure[list[ServiceInfo]]:
         out: list[ServiceInfo] = []
         start = 0x0001
         while start <= 0xFFFF:
             rsp = yield ATT_FIND_BY_TYPE_VALUE_REQ(start, 0xFFFF, PRIMARY_SERVICE_UUID, att_uuid_bytes(uuid))
             if _not_found(rsp):
                 break
+            batch = []
             for found, end in _expect(rsp, ATT_FIND_BY_TYPE_VALUE_RSP).handles_information_list:
                 if found < start or end < found:
                     raise _bad("service handles out of order")
-                out.append(ServiceInfo(found, end, uuid, True))
+                batch.append(ServiceInfo(found, end, uuid, True))
                 start = end + 1
+            out += batch
+            _report(report, batch)
         return out
 
     def discover_primary_services(
@@ -318,10 +345,16 @@ class GattClient:
         uuid: UUID | None = None,
         on_done: Callable[[list[ServiceInfo] | AttError], None] | None = None,
         on_response: ResponseObserver | None = None,
+        on_results: ResultsObserver[ServiceInfo] | None = None,
     ) -> GattOperation[list[ServiceInfo]]:
         """Discover All Primary Services, or by Service UUID (Vol 3 Part G 4.4.1, 4.4.2).
-        Results carry no includes or characteristics."""
-        gen = self._services_by_group(PRIMARY_SERVICE_UUID) if uuid is None else self._services_by_uuid(uuid)
+        Results carry no includes or characteristics; ``on_results`` gets them per
+        response."""
+        gen = (
+            self._services_by_group(PRIMARY_SERVICE_UUID, on_results)
+            if uuid is None
+            else self._services_by_uuid(uuid, on_results)
+        )
         return self._start("discover_primary_services", gen, now, on_done, on_response)
 
     def discover_secondary_services(
@@ -368,24 +401,48 @@ class GattClient:
             on_response,
         )
 
-    def _characteristics(self, start: int, end: int, uuid: UUID | None) -> Procedure[list[CharacteristicInfo]]:
-        found: list[tuple[int, int, int, UUID]] = []
+    def _characteristics(
+        self, start: int, end: int, uuid: UUID | None, report: ResultsObserver[CharacteristicInfo] | None = None
+    ) -> Procedure[list[CharacteristicInfo]]:
+        """Each characteristic is complete (its end handle known) when the next
+        declaration arrives, or at the end of the procedure: see the module docstring."""
+        out: list[CharacteristicInfo] = []
+        pending: tuple[int, int, int, UUID] | None = None
+
+        def complete(char_end: int, batch: list[CharacteristicInfo]) -> None:
+            if pending is not None and (uuid is None or pending[3] == uuid):
+                handle, props, value_handle, char_uuid = pending
+                batch.append(CharacteristicInfo(handle, value_handle, char_end, char_uuid, props))
+
+        def flush() -> None:
+            last: list[CharacteristicInfo] = []
+            complete(end, last)
+            out.extend(last)
+            _report(report, last)
+
         handle_from = start
-        while handle_from <= end:
-            rsp = yield ATT_READ_BY_TYPE_REQ(handle_from, end, CHARACTERISTIC_UUID)
-            if _not_found(rsp):
-                break
-            for handle, value in _expect(rsp, ATT_READ_BY_TYPE_RSP).attribute_data_list:
-                if handle < handle_from or len(value) not in (5, 19):
-                    raise _bad("characteristic declaration")
-                value_handle = int.from_bytes(value[1:3], "little")
-                found.append((handle, value[0], value_handle, _uuid(value[3:])))
-                handle_from = handle + 1
-        out = []
-        for i, (handle, props, value_handle, char_uuid) in enumerate(found):
-            char_end = found[i + 1][0] - 1 if i + 1 < len(found) else end
-            if uuid is None or char_uuid == uuid:
-                out.append(CharacteristicInfo(handle, value_handle, char_end, char_uuid, props))
+        try:
+            while handle_from <= end:
+                rsp = yield ATT_READ_BY_TYPE_REQ(handle_from, end, CHARACTERISTIC_UUID)
+                if _not_found(rsp):
+                    break
+                batch: list[CharacteristicInfo] = []
+                try:
+                    for handle, value in _expect(rsp, ATT_READ_BY_TYPE_RSP).attribute_data_list:
+                        if handle < handle_from or len(value) not in (5, 19):
+                            raise _bad("characteristic declaration")
+                        value_handle = int.from_bytes(value[1:3], "little")
+                        declared = (handle, value[0], value_handle, _uuid(value[3:]))
+                        complete(handle - 1, batch)
+                        pending = declared
+                        handle_from = handle + 1
+                finally:
+                    out += batch
+                    _report(report, batch)
+        except (AttError, ValueError):
+            flush()  # the error still fails the procedure, after the pending result
+            raise
+        flush()
         return out
 
     def discover_characteristics(
@@ -395,23 +452,30 @@ class GattClient:
         uuid: UUID | None = None,
         on_done: Callable[[list[CharacteristicInfo] | AttError], None] | None = None,
         on_response: ResponseObserver | None = None,
+        on_results: ResultsObserver[CharacteristicInfo] | None = None,
     ) -> GattOperation[list[CharacteristicInfo]]:
         """Discover All Characteristics of a Service, or by UUID (Vol 3 Part G 4.6.1,
-        4.6.2). Results carry no descriptors."""
-        gen = self._characteristics(service.start_handle, service.end_handle, uuid)
+        4.6.2). Results carry no descriptors; ``on_results`` gets each characteristic
+        once its end handle is known (the next declaration, or the end)."""
+        gen = self._characteristics(service.start_handle, service.end_handle, uuid, on_results)
         return self._start("discover_characteristics", gen, now, on_done, on_response)
 
-    def _descriptors(self, start: int, end: int) -> Procedure[list[DescriptorInfo]]:
+    def _descriptors(
+        self, start: int, end: int, report: ResultsObserver[DescriptorInfo] | None = None
+    ) -> Procedure[list[DescriptorInfo]]:
         out: list[DescriptorInfo] = []
         while start <= end:
             rsp = yield ATT_FIND_INFORMATION_REQ(start, end)
             if _not_found(rsp):
                 break
+            batch = []
             for handle, uuid in _expect(rsp, ATT_FIND_INFORMATION_RSP).information_data:
                 if handle < start:
                     raise _bad("descriptor handles out of order")
-                out.append(DescriptorInfo(handle, uuid))
+                batch.append(DescriptorInfo(handle, uuid))
                 start = handle + 1
+            out += batch
+            _report(report, batch)
         return out
 
     def discover_descriptors(
@@ -420,9 +484,11 @@ class GattClient:
         now: int,
         on_done: Callable[[list[DescriptorInfo] | AttError], None] | None = None,
         on_response: ResponseObserver | None = None,
+        on_results: ResultsObserver[DescriptorInfo] | None = None,
     ) -> GattOperation[list[DescriptorInfo]]:
-        """Discover All Characteristic Descriptors (Vol 3 Part G 4.7.1)."""
-        gen = self._descriptors(characteristic.value_handle + 1, characteristic.end_handle)
+        """Discover All Characteristic Descriptors (Vol 3 Part G 4.7.1); ``on_results``
+        gets them per response."""
+        gen = self._descriptors(characteristic.value_handle + 1, characteristic.end_handle, on_results)
         return self._start("discover_descriptors", gen, now, on_done, on_response)
 
     def _discover_all(self) -> Procedure[list[ServiceInfo]]:

@@ -3,7 +3,9 @@
 Theory of operation
 -------------------
 Each call starts one host GATT procedure on the connection's client and returns at
-once; when the procedure completes its results become IRQs, then its ``..._DONE``:
+once. A discovery's results become IRQs as the ATT responses carrying them arrive (the
+host's ``on_results``), spread over connection events as on a board; the ``..._DONE``
+follows when the procedure ends:
 
 ========================================  =============================================
 call                                      IRQs
@@ -17,7 +19,9 @@ call                                      IRQs
 ========================================  =============================================
 
 As on NimBLE: a characteristic's end handle is the next declaration minus one (the end
-of the range for the last one), a UUID filter is applied locally, descriptor discovery
+of the range for the last one), so its result is raised with the response carrying the
+next declaration, or at the end of the procedure; results raised before an error
+stay raised, the error is the ``_DONE`` status; a UUID filter is applied locally, descriptor discovery
 covers every attribute in (start, end] (Find Information from ``start + 1``), a read is
 one Read Request (ATT_MTU-1 octets) and writes of both modes are cut to ATT_MTU-3
 octets (no long writes). Status 0 is success; an ATT error is ``0x100 + code`` with
@@ -107,15 +111,16 @@ class GattcMixin(BleCore):
         conn = int(conn_handle)
         wanted = self._uuid_filter(uuid)
 
+        def results(batch: list[ServiceInfo]) -> None:
+            for svc in batch:
+                self._irq.post(
+                    IRQ.GATTC_SERVICE_RESULT, (conn, svc.start_handle, svc.end_handle, from_host_uuid(svc.uuid))
+                )
+
         def done(outcome: list[ServiceInfo] | AttError) -> None:
-            if not isinstance(outcome, AttError):
-                for svc in outcome:
-                    self._irq.post(
-                        IRQ.GATTC_SERVICE_RESULT, (conn, svc.start_handle, svc.end_handle, from_host_uuid(svc.uuid))
-                    )
             self._irq.post(IRQ.GATTC_SERVICE_DONE, (conn, self._status(outcome)))
 
-        client.discover_primary_services(self._now, wanted, done)
+        client.discover_primary_services(self._now, wanted, done, on_results=results)
         self._service()
 
     def gattc_discover_characteristics(
@@ -132,18 +137,19 @@ class GattcMixin(BleCore):
         wanted = self._uuid_filter(uuid)
         service = ServiceInfo(start, end, _PLACEHOLDER_UUID)
 
+        def results(batch: list[CharacteristicInfo]) -> None:
+            for c in batch:
+                self._irq.post(
+                    IRQ.GATTC_CHARACTERISTIC_RESULT,
+                    (conn, c.end_handle, c.value_handle, c.properties, from_host_uuid(c.uuid)),
+                )
+
         def done(outcome: list[CharacteristicInfo] | AttError) -> None:
             self._char_discovery.discard(conn)
-            if not isinstance(outcome, AttError):
-                for c in outcome:
-                    self._irq.post(
-                        IRQ.GATTC_CHARACTERISTIC_RESULT,
-                        (conn, c.end_handle, c.value_handle, c.properties, from_host_uuid(c.uuid)),
-                    )
             self._irq.post(IRQ.GATTC_CHARACTERISTIC_DONE, (conn, self._status(outcome)))
 
         self._char_discovery.add(conn)
-        client.discover_characteristics(service, self._now, wanted, done)
+        client.discover_characteristics(service, self._now, wanted, done, on_results=results)
         self._service()
 
     def gattc_discover_descriptors(self, conn_handle: int, start_handle: int, end_handle: int) -> None:
@@ -156,13 +162,14 @@ class GattcMixin(BleCore):
             raise_errno(EINVAL)
         span = CharacteristicInfo(start, start, end, _PLACEHOLDER_UUID, 0)
 
+        def results(batch: list[DescriptorInfo]) -> None:
+            for d in batch:
+                self._irq.post(IRQ.GATTC_DESCRIPTOR_RESULT, (conn, d.handle, from_host_uuid(d.uuid)))
+
         def done(outcome: list[DescriptorInfo] | AttError) -> None:
-            if not isinstance(outcome, AttError):
-                for d in outcome:
-                    self._irq.post(IRQ.GATTC_DESCRIPTOR_RESULT, (conn, d.handle, from_host_uuid(d.uuid)))
             self._irq.post(IRQ.GATTC_DESCRIPTOR_DONE, (conn, self._status(outcome)))
 
-        client.discover_descriptors(span, self._now, done)
+        client.discover_descriptors(span, self._now, done, on_results=results)
         self._service()
 
     # -- reads and writes ---------------------------------------------------------------
