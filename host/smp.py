@@ -24,9 +24,18 @@ A pairing runs in three phases (2.1):
    request with it.
 3. :attr:`SmpState.KEY_DISTRIBUTION`, on the encrypted link: the responder sends its
    keys, then the initiator (3.6.1): LTK + EDIV/Rand (legacy only), IRK + identity
-   address, CSRK (:class:`~host.smp_keys.KeyDistributionPhase`). The pairing then
-   completes; with bonding on both sides the keys go to the
-   :class:`~host.bonds.BondStore` as a :class:`~host.bonds.Bond`.
+   address, CSRK (:class:`~host.smp_keys.KeyDistributionPhase`). The pairing
+   completes when the last expected key has arrived and this side's own keys have left
+   the host and the controller (:meth:`SmpDelegate.pdus_in_transit`, re-checked on
+   :meth:`SmpSession.on_packets_completed`): an application that disconnects when it is
+   told the pairing is complete must not cut the peer off from keys still queued. With
+   bonding on both sides the keys then go to the :class:`~host.bonds.BondStore` as a
+   :class:`~host.bonds.Bond`; a link lost before that stores nothing.
+
+``pair(now, bonding=...)`` / ``request_security(now, bonding=...)`` override
+:attr:`~host.smp_types.SmpConfig.bonding` for one procedure: without bonding the AuthReq
+carries Bonding_Flags 00 and neither side distributes keys (both Key Distribution fields
+0), so the link is encrypted with the STK/LTK and nothing is stored (3.5.1, 3.6.1).
 
 With :attr:`~host.smp_types.SmpConfig.confirm_just_works`, a pairing that chose Just
 Works waits in :attr:`SmpState.WAIT_CONSENT` (before the responder's Pairing Response
@@ -169,6 +178,8 @@ class SmpSession:
         self._pair_if_encryption_fails = False
         self._security = LinkSecurity()
         self._request: SMP_Pairing_Request | None = None
+        self._bonding_override: bool | None = None  # this procedure's bonding, if not config's
+        self._delivering = False  # Phase 3 done, this side's keys still in transit
         self._consent: tuple[SMP_Pairing_Request, SMP_Pairing_Response, int, bool] | None = None
 
     # -- properties ---------------------------------------------------------------------
@@ -323,37 +334,43 @@ class SmpSession:
             self._local_sc_oob = generate_sc_oob_data(self._keys(), self.local_address, self._rng)
         return self._local_sc_oob
 
-    def pair(self, now: int) -> None:
+    def pair(self, now: int, bonding: bool | None = None) -> None:
         """Central: start pairing with a Pairing Request (3.5.1). If the peer is still
         in its repeated-attempts waiting interval, the pairing fails at once with
-        Repeated Attempts (reported, nothing sent)."""
+        Repeated Attempts (reported, nothing sent). ``bonding`` overrides
+        :attr:`SmpConfig.bonding` for this pairing: False sends Bonding_Flags 00 (No
+        Bonding) with no keys to distribute, and nothing is stored (3.5.1, 3.6.1)."""
         self._now = now
         if not self.is_central:
             raise SmpLocalError("only the central pairs; a peripheral sends request_security()")
         self._check_usable()
         self._active = True
+        self._bonding_override = bonding
         if not self.guard.allowed(self.peer_address, now):
             self._fail(_R.REPEATED_ATTEMPTS, send=False)
             return
         config = self.config
         local, peer = self._distribution(config.local_keys, config.peer_keys)
         request = SMP_Pairing_Request(
-            config.io_capability, self._oob_flag(), config.auth_req, config.max_key_size, local, peer
+            config.io_capability, self._oob_flag(), self._auth_req(), config.max_key_size, local, peer
         )
         self._request = request
         self._restart_timer()
         self.state = SmpState.WAIT_PAIRING_RESPONSE
         self._send(request)
 
-    def request_security(self, now: int) -> None:
-        """Peripheral: ask the central for security with a Security Request (3.6.7)."""
+    def request_security(self, now: int, bonding: bool | None = None) -> None:
+        """Peripheral: ask the central for security with a Security Request (3.6.7).
+        ``bonding`` overrides :attr:`SmpConfig.bonding` for the Security Request and the
+        pairing that answers it (False: No Bonding in both, no keys distributed)."""
         self._now = now
         if self.is_central:
             raise SmpLocalError("only a peripheral sends a Security Request")
         self._check_usable()
         self._active = True
+        self._bonding_override = bonding
         self._restart_timer()
-        self._send(SMP_Security_Request(self.config.auth_req))
+        self._send(SMP_Security_Request(self._auth_req()))
 
     def encrypt(self, now: int) -> bool:
         """Central: encrypt with the bond's LTK (reconnection, no new pairing). False if
@@ -487,11 +504,22 @@ class SmpSession:
             return self.local_address
         return None
 
+    def _bonding(self) -> bool:
+        """Whether this device asks for bonding in the running procedure."""
+        override = self._bonding_override
+        return self.config.bonding if override is None else override
+
+    def _auth_req(self) -> AuthReq:
+        """The AuthReq this device sends now (Bonding_Flags from :meth:`_bonding`)."""
+        return self.config.auth_req_for(self._bonding())
+
     def _distribution(
         self, local: KeyDistribution, peer: KeyDistribution
     ) -> tuple[KeyDistribution, KeyDistribution]:
-        """(keys this device sends, keys it takes), limited to what it can do."""
-        if not self.config.bonding:
+        """(keys this device sends, keys it takes), limited to what it can do. Without
+        bonding none: the STK/LTK of Phase 2 encrypts this link and nothing is kept, so
+        the Initiator/Responder Key Distribution fields are 0 (3.5.1, 3.6.1)."""
+        if not self._bonding():
             return KeyDistribution(0), KeyDistribution(0)
         local &= ~KeyDistribution.LINK_KEY
         peer &= ~KeyDistribution.LINK_KEY
@@ -520,7 +548,7 @@ class SmpSession:
         key_size = min(message.max_encryption_key_size, config.max_key_size)
         local, peer = self._distribution(config.local_keys, config.peer_keys)
         response = SMP_Pairing_Response(
-            config.io_capability, self._oob_flag(), config.auth_req, config.max_key_size,
+            config.io_capability, self._oob_flag(), self._auth_req(), config.max_key_size,
             message.initiator_key_distribution & peer, message.responder_key_distribution & local,
         )
         self._request = message
@@ -656,13 +684,38 @@ class SmpSession:
         )
         self.state = SmpState.KEY_DISTRIBUTION
         self._phase3.start()
-        if self._phase3.done:
-            self._complete()
+        self._phase3_progress()
 
     def _on_key(self, message: SmpPdu, now: int) -> None:
         assert self._phase3 is not None
+        if self._delivering:
+            raise PairingAbort(_R.UNSPECIFIED_REASON, f"{type(message).__name__} after the last key")
         self._phase3.receive(message)
-        if self._phase3.done:
+        self._phase3_progress()
+
+    def _phase3_progress(self) -> None:
+        """Complete once every key is exchanged: the peer's all received, and this
+        side's own keys delivered. A side whose keys are still in the host's or the
+        controller's buffers waits for them (:meth:`on_packets_completed`): a link
+        terminated now would lose them (the controller sends LL_TERMINATE_IND ahead of
+        queued data), leaving the peer without the keys it expects and so without a
+        bond, while this side would report a bond and keep one."""
+        phase3 = self._phase3
+        if phase3 is None or not phase3.done:
+            return
+        if phase3.sent_pdus and self.delegate.pdus_in_transit(self.handle):
+            self._delivering = True
+            return
+        self._complete()
+
+    def on_packets_completed(self, now: int) -> None:
+        """The controller completed ACL packets (HCI Number_Of_Completed_Packets, Vol 4
+        Part E 7.7.19), or anything else that may have emptied this link's buffers: a
+        pairing whose last keys were in transit completes once they are delivered."""
+        if not self._delivering or self.state is not SmpState.KEY_DISTRIBUTION:
+            return
+        self._now = now
+        if not self.delegate.pdus_in_transit(self.handle):
             self._complete()
 
     def _complete(self) -> None:
@@ -716,6 +769,8 @@ class SmpSession:
         self._key = None
         self._phase3 = None
         self._consent = None
+        self._bonding_override = None
+        self._delivering = False
 
 
 _Handler = Callable[[SmpSession, SmpPdu, int], None]

@@ -16,7 +16,9 @@ sends the responder's keys, :meth:`~KeyDistributionPhase.receive` takes the peer
 keys in order (any other PDU, or an identity that is no identity address, ends the
 pairing through :class:`~host.smp_types.PairingAbort`), and once the last key arrived
 the initiator sends its own. :attr:`~KeyDistributionPhase.done` then holds, and
-:meth:`~KeyDistributionPhase.bond` builds the :class:`~host.bonds.Bond` to store.
+:meth:`~KeyDistributionPhase.bond` builds the :class:`~host.bonds.Bond` to store;
+:attr:`~KeyDistributionPhase.sent_pdus` tells the session whether this side has keys of
+its own whose delivery it must see before the pairing completes.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class KeyDistributionPhase:
         self.identity = identity
         self.bonds = bonds
         self.rng = rng
-        self._send = send
+        self._send_pdu = send
         response = ctx.response
         if ctx.initiator:
             self.local, self.peer = response.initiator_key_distribution, response.responder_key_distribution
@@ -106,6 +108,8 @@ class KeyDistributionPhase:
         self.expected = expected
         self.received = _Keys()
         self.sent = _Keys()
+        #: How many key PDUs this side sent (0: nothing of its own to deliver).
+        self.sent_pdus = 0
         self.done = False
 
     def start(self) -> None:
@@ -140,6 +144,10 @@ class KeyDistributionPhase:
         if self.ctx.initiator:
             self._send_keys()
         self.done = True
+
+    def _send(self, pdu: SmpPdu) -> None:
+        self.sent_pdus += 1
+        self._send_pdu(pdu)
 
     def _send_keys(self) -> None:
         ctx, local, rng = self.ctx, self.local, self.rng

@@ -230,8 +230,13 @@ class SmpConfig:
     @property
     def auth_req(self) -> AuthReq:
         """The AuthReq octet this device sends (Vol 3 Part H 3.5.1)."""
+        return self.auth_req_for(self.bonding)
+
+    def auth_req_for(self, bonding: bool) -> AuthReq:
+        """The AuthReq octet with Bonding_Flags ``01`` (Bonding) or ``00`` (No Bonding)
+        as ``bonding`` says, the other bits from this configuration (Vol 3 Part H 3.5.1)."""
         value = AuthReq(0)
-        if self.bonding:
+        if bonding:
             value |= AuthReq.BONDING
         if self.mitm:
             value |= AuthReq.MITM
@@ -318,6 +323,14 @@ class SmpDelegate:
         """Passkey Entry, display side with :attr:`SmpConfig.application_passkey`: ask
         the application for the passkey it shows; the pairing waits for
         :meth:`~host.smp.SmpSession.passkey_reply`."""
+
+    def pdus_in_transit(self, handle: int) -> bool:
+        """Whether data this host sent on ``handle`` may still be on its way: queued in
+        the host or in the controller, not yet reported by Number_Of_Completed_Packets
+        (Vol 4 Part E 7.7.19). A pairing whose own keys are still in transit completes
+        only when they are not (:meth:`~host.smp.SmpSession.on_packets_completed`).
+        The default (False) takes data as delivered once handed over."""
+        return False
 
 
 # ---------------------------------------------------------------------------------------

@@ -7,9 +7,12 @@ and ``adapter.connections`` return the same object (adafruit_ble keys a dict wit
 Once the link is gone, the methods that need it raise ``ConnectionError("Connection has
 been disconnected and can no longer be used. Create a new connection.")``.
 
-* ``pair()`` asks the host to pair (central) or to send a Security Request (peripheral)
-  and blocks until the link is encrypted or the pairing fails (``SecurityError`` with the
-  SoftDevice's status).
+* ``pair(bond=True)`` asks the host to pair (central) or to send a Security Request
+  (peripheral) and blocks until the link is encrypted and the key distribution is over
+  (as the SoftDevice's ``BLE_GAP_EVT_AUTH_STATUS``), or the pairing fails
+  (``SecurityError`` with the SoftDevice's status). ``bond=False`` pairs with
+  Bonding_Flags "No Bonding": the link is encrypted, no keys are distributed and no bond
+  is stored on either side, so a new connection is unencrypted until paired again.
 * ``connection_interval`` is in milliseconds (a multiple of 1.25 ms); reading it waits
   while an update is in progress; setting it asks for that interval (min = max).
 * ``discover_remote_services`` discovers services (all, or one discovery by UUID per
@@ -80,7 +83,8 @@ class Connection:
         return self._link.connected and self._link.paired
 
     def pair(self, *, bond: bool = True) -> None:
-        """Pair (encrypt the link); blocks until done, ``SecurityError`` if it fails."""
+        """Pair (encrypt the link), bonding unless ``bond`` is false; blocks until done,
+        ``SecurityError`` if it fails."""
         link = self._ensure_connected()
         node = self._node
         if link.paired:
@@ -88,13 +92,18 @@ class Connection:
         link.pairing = True
         link.pair_result = None
         try:
-            node.host.pair(link.handle, node.now)
+            node.host.pair(link.handle, node.now, bonding=bool(bond))
         except Exception as exc:
             link.pairing = False
             raise BluetoothError("Invalid state") from exc
         node.service()
         try:
             node.wait_until(lambda: link.pair_result is not None or not link.connected, None)
+            if link.pair_result is not None and link.pair_result[0]:
+                # Encrypted: wait for the key distribution (and the bond) to finish.
+                node.wait_until(lambda: not link.connected or not _smp_busy(node, link.handle), None)
+                if not link.connected:
+                    link.pair_result = None
         finally:
             link.pairing = False
         if link.pair_result is None:
@@ -190,6 +199,14 @@ def _discover_characteristics(info: ServiceInfo) -> _Start:
 
 def _discover_descriptors(info: CharacteristicInfo) -> _Start:
     return lambda client, now, done: client.discover_descriptors(info, now, done)
+
+
+def _smp_busy(node: BleioNode, handle: int) -> bool:
+    """Whether the Security Manager of ``handle`` is still in a pairing."""
+    try:
+        return node.host.smp(handle).pairing_in_progress
+    except LocalError:
+        return False
 
 
 def _node_class(node: BleioNode, name: str, default: type[Any]) -> Any:
