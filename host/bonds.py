@@ -21,6 +21,12 @@ the one *this* device distributed (``local_ltk``) is what it answers with as a
 peripheral. LE Secure Connections derives a single LTK used in both roles (EDIV = Rand =
 0), stored in both fields.
 
+A bond also carries what this device's GATT server keeps for the peer as a client
+(Vol 3 Part G 3.3.3.3, 2.5.2.1): its CCCD values (:class:`StoredCccd`, keyed by the
+characteristic's position, not its handle) and the Database Hash it last saw;
+:meth:`BondStore.set_gatt_state` replaces them. Files written before these fields
+existed load with none.
+
 The store is plain data (the host is sans-IO): :meth:`BondStore.to_json` /
 :meth:`BondStore.from_json` serialise it, and every change calls the ``persist`` hook
 with the new JSON text, so the driver that owns the node's state folder writes it
@@ -36,11 +42,12 @@ from typing import Any, Final
 
 from host.smp_crypto import ah
 from host.smp_pdu import swap
+from host.uuid import UUID, UUIDError
 from linklayer.hci.address import Address, AddressError, AddressKind
 from phy.types import Rng
 
 __all__ = [
-    "BOND_STORE_VERSION", "Bond", "BondStore", "BondStoreError", "LongTermKey",
+    "BOND_STORE_VERSION", "Bond", "BondStore", "BondStoreError", "LongTermKey", "StoredCccd",
     "generate_rpa", "resolve_rpa",
 ]
 
@@ -109,6 +116,22 @@ class LongTermKey:
 
 
 @dataclasses.dataclass(frozen=True)
+class StoredCccd:
+    """One CCCD value kept for a bonded client (Vol 3 Part G 3.3.3.3), keyed by where
+    its characteristic sits rather than by handle, so that it survives a rebuilt
+    database: the service UUID and the index of that service among the services with
+    the same UUID (handle order), the characteristic UUID and its index among the
+    characteristics with the same UUID in that service. ``value``: bit 0 notify, bit 1
+    indicate."""
+
+    service: UUID
+    service_index: int
+    characteristic: UUID
+    characteristic_index: int
+    value: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Bond:
     """What a device keeps about one bonded peer (Vol 3 Part H 2.4).
 
@@ -126,9 +149,15 @@ class Bond:
     local_csrk: bytes | None = None
     peer_sign_counter: int = 0
     local_sign_counter: int = 0
+    #: GATT server state kept for this bonded client (Vol 3 Part G 3.3.3.3, 2.5.2.1):
+    #: its CCCD values by characteristic position, and the Database Hash it last saw
+    #: (``None``: unknown, e.g. a bond stored before these fields existed).
+    gatt_cccds: tuple[StoredCccd, ...] = ()
+    gatt_database_hash: bytes | None = None
 
     def __post_init__(self) -> None:
         _key("peer IRK", self.peer_irk)
+        _key("Database Hash", self.gatt_database_hash)
         _key("peer CSRK", self.peer_csrk)
         _key("local CSRK", self.local_csrk)
 
@@ -173,6 +202,22 @@ def _bond_json(bond: Bond) -> dict[str, Any]:
         "local_csrk": _hex(bond.local_csrk),
         "peer_sign_counter": bond.peer_sign_counter,
         "local_sign_counter": bond.local_sign_counter,
+        **_gatt_json(bond),
+    }
+
+
+def _gatt_json(bond: Bond) -> dict[str, Any]:
+    """The GATT server fields of a bond (absent from files written before them)."""
+    return {
+        "gatt_cccds": [
+            {
+                "service": str(c.service), "service_index": c.service_index,
+                "characteristic": str(c.characteristic),
+                "characteristic_index": c.characteristic_index, "value": c.value,
+            }
+            for c in bond.gatt_cccds
+        ],
+        "gatt_database_hash": _hex(bond.gatt_database_hash),
     }
 
 
@@ -214,6 +259,34 @@ def _ltk_from(obj: Any) -> LongTermKey | None:
     )
 
 
+def _uuid(obj: dict[str, Any], name: str) -> UUID:
+    value = obj[name]
+    if not isinstance(value, str):
+        raise BondStoreError(f"{name} must be a UUID string, got {value!r}")
+    try:
+        return UUID(value)
+    except UUIDError as exc:
+        raise BondStoreError(str(exc)) from None
+
+
+def _gatt_from(obj: dict[str, Any]) -> dict[str, Any]:
+    """The GATT server fields of a bond; a bond written before they existed has none
+    (no CCCDs, hash unknown)."""
+    cccds = obj.get("gatt_cccds", [])
+    if not isinstance(cccds, list) or not all(isinstance(c, dict) for c in cccds):
+        raise BondStoreError(f"gatt_cccds must be a list of objects, got {cccds!r}")
+    return {
+        "gatt_cccds": tuple(
+            StoredCccd(
+                _uuid(c, "service"), _int(c, "service_index"), _uuid(c, "characteristic"),
+                _int(c, "characteristic_index"), _int(c, "value"),
+            )
+            for c in cccds
+        ),
+        "gatt_database_hash": _unhex(obj.get("gatt_database_hash")),
+    }
+
+
 def _bond_from(obj: Any) -> Bond:
     if not isinstance(obj, dict):
         raise BondStoreError(f"a bond is an object, got {obj!r}")
@@ -228,6 +301,7 @@ def _bond_from(obj: Any) -> Bond:
             local_csrk=_unhex(obj["local_csrk"]),
             peer_sign_counter=_int(obj, "peer_sign_counter"),
             local_sign_counter=_int(obj, "local_sign_counter"),
+            **_gatt_from(obj),
         )
     except KeyError as exc:
         raise BondStoreError(f"bond lacks {exc.args[0]!r}") from None
@@ -385,6 +459,21 @@ class BondStore:
         self._bonds[identity] = dataclasses.replace(bond, peer_sign_counter=counter + 1)
         self._changed()
         return True
+
+    # -- GATT server state of a bonded client (Vol 3 Part G 3.3.3.3, 2.5.2.1) --------
+
+    def set_gatt_state(
+        self, identity: Address, cccds: tuple[StoredCccd, ...], database_hash: bytes | None
+    ) -> None:
+        """Replace the CCCD values and the Database Hash kept for a bonded client
+        (persisted only when they changed)."""
+        bond = self._need(identity)
+        if bond.gatt_cccds == cccds and bond.gatt_database_hash == database_hash:
+            return
+        self._bonds[identity] = dataclasses.replace(
+            bond, gatt_cccds=cccds, gatt_database_hash=database_hash
+        )
+        self._changed()
 
     def _need(self, identity: Address) -> Bond:
         bond = self._bonds.get(identity)

@@ -25,7 +25,9 @@ the whole value, ``None`` for the stored one), deny (raise
 the GATT client builds by discovery (:class:`ServiceInfo`, :class:`IncludeInfo`,
 :class:`CharacteristicInfo`, :class:`DescriptorInfo`), so "the client's view equals the
 server's definition" is one ``==``. :meth:`AttributeDatabase.database_hash` is the
-Database Hash of Vol 3 Part G 7.3.
+Database Hash of Vol 3 Part G 7.3. :meth:`AttributeDatabase.position_of` names a
+characteristic independently of handles (:class:`CharacteristicPosition`), so that state
+kept for bonded clients can follow it into a rebuilt database.
 """
 
 from __future__ import annotations
@@ -42,8 +44,8 @@ from host.uuid import UUID
 __all__ = [
     "APPEARANCE_UUID", "AccessMethod", "Attribute", "AttributeAccess", "AttributeDatabase",
     "AttributeKind", "CCCD_UUID", "CHARACTERISTIC_UUID", "CLIENT_SUPPORTED_FEATURES_UUID",
-    "CharacteristicDef", "CharacteristicInfo", "CharacteristicProperties",
-    "Characteristic", "DATABASE_HASH_UUID", "DEVICE_NAME_UUID",
+    "CharacteristicDef", "CharacteristicInfo", "CharacteristicPosition",
+    "CharacteristicProperties", "Characteristic", "DATABASE_HASH_UUID", "DEVICE_NAME_UUID",
     "DescriptorDef", "DescriptorInfo", "Deferred", "EXTENDED_PROPERTIES_UUID",
     "ExtendedProperties", "GAP_SERVICE_UUID", "GATT_SERVICE_UUID", "INCLUDE_UUID",
     "IncludeInfo", "PERIPHERAL_PREFERRED_CONNECTION_PARAMETERS_UUID", "PRIMARY_SERVICE_UUID",
@@ -301,6 +303,20 @@ class Characteristic:
     descriptor_handles: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class CharacteristicPosition:
+    """A characteristic named without handles: the UUID of its service and that
+    service's index among the services with the same UUID (handle order), then its own
+    UUID and index among the characteristics with the same UUID in the service. It
+    stays the same when services are inserted before it or the database is rebuilt
+    with the same definitions."""
+
+    service_uuid: UUID
+    service_index: int
+    characteristic_uuid: UUID
+    characteristic_index: int
+
+
 # -- the view shared with the GATT client ----------------------------------------------
 
 
@@ -375,6 +391,7 @@ class AttributeDatabase:
         self._cccds: dict[int, Attribute] = {}  # characteristic value handle -> its CCCD
         self._next_handle = 1
         self._hash: bytes | None = None
+        self._positions: dict[int, CharacteristicPosition] | None = None
 
     def clear(self) -> None:
         """Forget every attribute: the next service starts at handle 1 again."""
@@ -384,6 +401,7 @@ class AttributeDatabase:
         self._cccds = {}
         self._next_handle = 1
         self._hash = None
+        self._positions = None
 
     # -- lookup ---------------------------------------------------------------------------
 
@@ -460,6 +478,7 @@ class AttributeDatabase:
         self._services.append(service)
         self._next_handle = handle
         self._hash = None
+        self._positions = None
         return service
 
     def _add_characteristic(
@@ -537,6 +556,7 @@ class AttributeDatabase:
         self._sorted = [a for a in self._sorted if a.handle in self._attributes]
         self._cccds = {v: a for v, a in self._cccds.items() if a.handle in self._attributes}
         self._hash = None
+        self._positions = None
 
     def set_kind(self, handle: int, kind: AttributeKind) -> None:
         """Mark an attribute as computed by the server (GATT service characteristics)."""
@@ -571,6 +591,32 @@ class AttributeDatabase:
                 ServiceInfo(svc.start_handle, svc.end_handle, svc.uuid, svc.primary, tuple(includes), tuple(chars))
             )
         return out
+
+    def _position_table(self) -> dict[int, CharacteristicPosition]:
+        if self._positions is None:
+            table: dict[int, CharacteristicPosition] = {}
+            service_counts: dict[UUID, int] = {}
+            for svc in sorted(self._services, key=lambda s: s.start_handle):
+                s_index = service_counts.get(svc.uuid, 0)
+                service_counts[svc.uuid] = s_index + 1
+                char_counts: dict[UUID, int] = {}
+                for c in svc.characteristics:
+                    c_index = char_counts.get(c.uuid, 0)
+                    char_counts[c.uuid] = c_index + 1
+                    table[c.value_handle] = CharacteristicPosition(svc.uuid, s_index, c.uuid, c_index)
+            self._positions = table
+        return self._positions
+
+    def position_of(self, value_handle: int) -> CharacteristicPosition | None:
+        """Where the characteristic whose value is at ``value_handle`` sits, or None."""
+        return self._position_table().get(value_handle)
+
+    def value_handle_at(self, position: CharacteristicPosition) -> int | None:
+        """The value handle of the characteristic at ``position`` today, or None."""
+        for handle, pos in self._position_table().items():
+            if pos == position:
+                return handle
+        return None
 
     def database_hash(self) -> bytes:
         """Database Hash (Vol 3 Part G 7.3.1): AES-CMAC with a zero key over, in handle

@@ -18,10 +18,24 @@ Reset. :meth:`GattServer.reset` rebuilds the table from handle 1 (the firmware A
 that replace every service), with or without the GAP and GATT services added by
 :meth:`GattServer.add_gap_service` / :meth:`GattServer.add_gatt_service` (re-added
 first, in their order, with their current values). Every connection's CCCDs and prepare
-queue are cleared, except the Service Changed CCCD, which stays with the kept GATT
-service (its handle must not change for bonded clients, Vol 3 Part G 7.1); every
+queue are cleared (a bonded client's come back from its bond, below), except the
+Service Changed CCCD, which stays with the kept GATT service (its handle must not change for bonded clients, Vol 3 Part G 7.1); every
 connected client that has Service Changed indications enabled is then indicated the
 whole range 0x0001-0xFFFF.
+
+Bonded clients (Vol 3 Part G 3.3.3.3, 2.5.2, 7.1, 7.3). With a bond store
+(:meth:`GattServer.use_bonds`, wired to a host by :func:`keep_bonded_clients`), a
+connection becomes *bonded* once its link is encrypted with a bond's key or a pairing
+with bonding completes (:meth:`GattServer.bonded_client`). From then on its CCCD values
+are kept in the bond (:class:`~host.bonds.StoredCccd`), keyed by the characteristic's
+position (service UUID and index, characteristic UUID and index: :meth:`AttributeDatabase.position_of`)
+rather than its handle, with the Database Hash the client has seen. When a bonded client
+comes back, its CCCDs are restored at today's handles (those whose characteristic is gone
+are dropped from the bond) and, if the Database Hash differs from the stored one and
+its Service Changed CCCD enables indications, it alone is indicated 0x0001-0xFFFF. A
+bonded client connected across :meth:`reset` gets its CCCDs back as the services that
+still hold its characteristics are added again. A client told by a Service Changed
+indication counts as having seen every later change of that connection (it rediscovers).
 
 Notifications/indications go to connections whose CCCD enables them. A CCCD write with
 a bit the characteristic does not support answers VALUE_NOT_ALLOWED. CCCD state is per
@@ -32,9 +46,11 @@ persist it per bonded peer (keyed by characteristic value handle), and
 
 from __future__ import annotations
 
-from typing import Callable, Final
+from typing import Callable, Final, Protocol
 
 from host.att import NO_SECURITY, AttBearer, AttError, AttLocalError
+from host.bonds import BondStore, StoredCccd
+from host.events import EncryptionChanged, HostEvent, PairingComplete
 from host.gatt_db import (
     CLIENT_SUPPORTED_FEATURES_UUID,
     DATABASE_HASH_UUID,
@@ -44,6 +60,7 @@ from host.gatt_db import (
     AttributeDatabase,
     AttributeKind,
     Characteristic,
+    CharacteristicPosition,
     Service,
     ServiceDef,
     ServiceInfo,
@@ -62,9 +79,11 @@ from host.gatt_services import (
     gap_service_def,
     gatt_service_def,
 )
+from host.hci import LocalError
 from host.uuid import UUID
+from linklayer.hci.address import Address
 
-__all__ = ["GattServer", "SecurityProvider", "SignatureChecker"]
+__all__ = ["BondedHost", "GattServer", "SecurityProvider", "SignatureChecker", "keep_bonded_clients"]
 
 _DEFAULT_MAX_PREPARE_WRITES: Final = 128
 
@@ -97,12 +116,21 @@ class GattServer(GattRequests):
         # How the GAP / GATT services were built, to rebuild them in reset().
         self._gap_def: ServiceDef | None = None
         self._gatt_def: ServiceDef | None = None
+        # Bonded clients: where their state is kept, who each bonded connection is, and
+        # the Database Hash each has seen (None: told by Service Changed, sees it all).
+        self._bond_store: Callable[[], BondStore | None] | None = None
+        self._bonded: dict[int, Address] = {}
+        self._seen_hash: dict[int, bytes | None] = {}
 
     # -- database -------------------------------------------------------------------------
 
     def add_service(self, definition: ServiceDef) -> Service:
-        """Add a service (handles allocated after all existing ones)."""
-        return self.db.add_service(definition)
+        """Add a service (handles allocated after all existing ones). Connected bonded
+        clients get back the CCCD values their bond keeps for its characteristics."""
+        svc = self.db.add_service(definition)
+        for connection in self._bonded:
+            self._restore_cccds(connection, svc.start_handle, svc.end_handle)
+        return svc
 
     def remove_service(self, service: Service) -> None:
         self.db.remove_service(service)
@@ -122,8 +150,9 @@ class GattServer(GattRequests):
         Each connection loses its CCCD values and prepared writes, except its Service
         Changed subscription while the GATT service is kept; the connected clients with
         Service Changed indications enabled are indicated 0x0001-0xFFFF (Vol 3 Part G
-        7.1). ``on_subscription_changed`` is not called for the cleared CCCDs. Returns
-        the connections indicated.
+        7.1). ``on_subscription_changed`` is not called for the cleared CCCDs. A bonded
+        client's CCCDs stay in its bond and come back as :meth:`add_service` adds their
+        characteristics again. Returns the connections indicated.
         """
         kept: list[tuple[Service, ServiceDef, bool]] = []  # (old service, definition, is GAP)
         if keep_gap_gatt:
@@ -242,9 +271,14 @@ class GattServer(GattRequests):
         self._connections[bearer.handle] = _Connection(bearer)
 
     def detach(self, bearer: AttBearer) -> None:
-        """Called by :meth:`AttBearer.close`; forgets the connection's state."""
+        """Called by :meth:`AttBearer.close`; forgets the connection's state (a bonded
+        client's is saved in its bond first)."""
         conn = self._connections.get(bearer.handle)
         if conn is not None and conn.bearer is bearer:
+            if bearer.handle in self._bonded:
+                self._save_bonded(bearer.handle, keep_absent=True)
+                del self._bonded[bearer.handle]
+                self._seen_hash.pop(bearer.handle, None)
             del self._connections[bearer.handle]
 
     @property
@@ -278,6 +312,122 @@ class GattServer(GattRequests):
             cccd = self._cccd_attr(value_handle)
             if cccd is not None:
                 conn.cccd[cccd.handle] = value & cccd.cccd_allowed
+
+    # -- bonded clients (Vol 3 Part G 3.3.3.3, 2.5.2, 7.1) --------------------------------
+
+    def use_bonds(self, bonds: Callable[[], BondStore | None]) -> None:
+        """Keep bonded clients' CCCDs and Database Hash in the store ``bonds()`` gives
+        (looked up at each use, so the owner may replace its store)."""
+        self._bond_store = bonds
+
+    @property
+    def uses_bonds(self) -> bool:
+        return self._bond_store is not None
+
+    def bonded_identity(self, connection: int) -> Address | None:
+        """The bonded identity a connection was recognised as, or None."""
+        return self._bonded.get(connection)
+
+    def bonded_client(self, connection: int, identity: Address, now: int, *, new_bond: bool = False) -> list[int]:
+        """The link of ``connection`` is encrypted with the key of the bond with
+        ``identity`` (``new_bond``: a pairing with bonding just made it). A new bond
+        keeps the connection's CCCDs and the current Database Hash. A known bond gets
+        its stored CCCD values back at today's handles (CCCDs written on this connection
+        before encryption win; characteristics no longer present are dropped from the
+        bond) and, when the database changed since the client last saw it (stored
+        Database Hash, Vol 3 Part G 7.3) and its Service Changed CCCD enables
+        indications, is indicated Service Changed 0x0001-0xFFFF (7.1). Returns the
+        connections indicated. Nothing happens without a bond store, a bond for
+        ``identity`` or an ATT bearer, nor when the connection is already this bond's
+        (a key refresh)."""
+        store = self._bond_store() if self._bond_store is not None else None
+        bond = store.get(identity) if store is not None else None
+        if bond is None or connection not in self._connections:
+            return []
+        if new_bond:
+            self._bonded[connection] = identity
+            self._seen_hash[connection] = self.db.database_hash()
+            self._save_bonded(connection, keep_absent=False)
+            return []
+        if self._bonded.get(connection) == identity:
+            return []
+        self._bonded[connection] = identity
+        self._restore_cccds(connection, 0x0001, 0xFFFF, override=False)
+        current = self.db.database_hash()
+        sent: list[int] = []
+        handles = self.gatt_handles
+        if (
+            bond.gatt_database_hash is not None
+            and bond.gatt_database_hash != current
+            and handles is not None
+            and handles.service_changed is not None
+        ):
+            sent = self.service_changed(0x0001, 0xFFFF, now, connection=connection)
+        if not sent:
+            self._seen_hash[connection] = current
+        self._save_bonded(connection, keep_absent=False)
+        return sent
+
+    def _stored_cccds(self, connection: int) -> tuple[StoredCccd, ...]:
+        store = self._bond_store() if self._bond_store is not None else None
+        identity = self._bonded.get(connection)
+        bond = store.get(identity) if store is not None and identity is not None else None
+        return bond.gatt_cccds if bond is not None else ()
+
+    def _restore_cccds(self, connection: int, start: int, end: int, *, override: bool = False) -> None:
+        """Load the bond's CCCD values for the characteristics now in ``start..end``
+        (values the connection already wrote stay unless ``override``)."""
+        conn = self._connections.get(connection)
+        if conn is None:
+            return
+        for stored in self._stored_cccds(connection):
+            position = CharacteristicPosition(
+                stored.service, stored.service_index, stored.characteristic, stored.characteristic_index
+            )
+            value_handle = self.db.value_handle_at(position)
+            cccd = self.db.cccd_of(value_handle) if value_handle is not None else None
+            if cccd is None or not start <= cccd.handle <= end:
+                continue
+            if override or cccd.handle not in conn.cccd:
+                conn.cccd[cccd.handle] = stored.value & cccd.cccd_allowed
+
+    def _save_bonded(self, connection: int, *, keep_absent: bool) -> None:
+        """Write a bonded connection's CCCDs and seen Database Hash into its bond;
+        ``keep_absent`` keeps stored values of characteristics not in the database now
+        (a reset in progress may add them back)."""
+        store = self._bond_store() if self._bond_store is not None else None
+        identity = self._bonded.get(connection)
+        conn = self._connections.get(connection)
+        if store is None or identity is None or conn is None or store.get(identity) is None:
+            return
+        live: dict[CharacteristicPosition, int] = {}
+        for handle in sorted(conn.cccd):
+            attr = self.db.get(handle)
+            if attr is None or attr.kind is not AttributeKind.CCCD:
+                continue
+            position = self.db.position_of(attr.characteristic_value_handle)
+            if position is not None:
+                live[position] = conn.cccd[handle]
+        out: list[StoredCccd] = []
+        if keep_absent:
+            for stored in self._stored_cccds(connection):
+                position = CharacteristicPosition(
+                    stored.service, stored.service_index, stored.characteristic, stored.characteristic_index
+                )
+                if position not in live and self.db.value_handle_at(position) is None:
+                    out.append(stored)
+        out.extend(
+            StoredCccd(p.service_uuid, p.service_index, p.characteristic_uuid, p.characteristic_index, v)
+            for p, v in live.items()
+            if v
+        )
+        seen = self._seen_hash.get(connection)
+        store.set_gatt_state(identity, tuple(out), self.db.database_hash() if seen is None else seen)
+
+    def _store(self, conn: int, attr: Attribute, value: bytes, now: int) -> None:
+        super()._store(conn, attr, value, now)
+        if attr.kind is AttributeKind.CCCD and conn in self._bonded:
+            self._save_bonded(conn, keep_absent=True)
 
     def client_features(self, connection: int) -> int:
         return self._conn(connection).client_features
@@ -353,9 +503,89 @@ class GattServer(GattRequests):
         for h, v in ready:
             conn.bearer.notify(h, v)
 
-    def service_changed(self, start: int, end: int, now: int) -> list[int]:
-        """Indicate Service Changed (Vol 3 Part G 7.1) for the handle range."""
+    def service_changed(self, start: int, end: int, now: int, *, connection: int | None = None) -> list[int]:
+        """Indicate Service Changed (Vol 3 Part G 7.1) for the handle range to every
+        subscribed client, or just ``connection``. Bonded clients indicated count as
+        having seen the database from now on (their bond's Database Hash follows it)."""
         if self.gatt_handles is None or self.gatt_handles.service_changed is None:
             raise AttLocalError("the GATT service has no Service Changed characteristic")
         value = start.to_bytes(2, "little") + end.to_bytes(2, "little")
-        return self.indicate(self.gatt_handles.service_changed, now, value)
+        sent = self.indicate(self.gatt_handles.service_changed, now, value, connection=connection)
+        for handle in sent:
+            if handle in self._bonded:
+                self._seen_hash[handle] = None
+        return sent
+
+
+# ---------------------------------------------------------------------------------------
+# Wiring to a host
+# ---------------------------------------------------------------------------------------
+
+
+class _LinkSecurityLike(Protocol):
+    @property
+    def encrypted(self) -> bool: ...
+
+    @property
+    def bonded(self) -> bool: ...
+
+
+class _SmpLike(Protocol):
+    @property
+    def peer_address(self) -> Address: ...
+
+    @property
+    def security(self) -> _LinkSecurityLike: ...
+
+
+class BondedHost(Protocol):
+    """What :func:`keep_bonded_clients` uses of a :class:`host.host.Host`."""
+
+    @property
+    def bonds(self) -> BondStore | None: ...
+
+    @property
+    def gatt_server(self) -> GattServer: ...
+
+    @property
+    def listeners(self) -> list[Callable[[HostEvent], None]]: ...
+
+    @property
+    def now(self) -> int: ...
+
+    def smp(self, handle: int) -> _SmpLike: ...
+
+
+def keep_bonded_clients(host: BondedHost) -> None:
+    """Make ``host``'s GATT server keep bonded clients' state in ``host.bonds``
+    (:meth:`GattServer.use_bonds`) and tell it when a link is encrypted with a bond's
+    key (:class:`~host.events.EncryptionChanged` on a bonded SMP session) or a pairing
+    with bonding completes (:class:`~host.events.PairingComplete`). Idempotent."""
+    server = host.gatt_server
+    if server.uses_bonds:
+        return
+    server.use_bonds(lambda: host.bonds)
+
+    def on_event(event: HostEvent) -> None:
+        if isinstance(event, PairingComplete):
+            if not event.success:
+                return
+            new_bond = getattr(event.result, "bond", None) is not None
+        elif isinstance(event, EncryptionChanged):
+            if event.status != 0 or not event.enabled:
+                return
+            new_bond = False
+        else:
+            return
+        bonds = host.bonds
+        try:
+            session = host.smp(event.handle)
+        except LocalError:
+            return
+        if bonds is None or not (session.security.encrypted and session.security.bonded):
+            return
+        bond = bonds.find(session.peer_address)
+        if bond is not None:
+            server.bonded_client(event.handle, bond.peer_address, host.now, new_bond=new_bond)
+
+    host.listeners.append(on_event)

@@ -74,7 +74,7 @@ from host.events import (
     SubscriptionChanged,
 )
 from host.gatt_client import GattClient, GattOperation
-from host.gatt_server import GattServer
+from host.gatt_server import GattServer, keep_bonded_clients
 from host.privacy import PrivacyConfig, PrivacyManager
 from host.smp import SmpSession
 from host.smp_events import DisplayPasskeyRequest, JustWorksRequest
@@ -174,12 +174,17 @@ class Host:
                 self.config.privacy, self.hci, lambda: self.bonds, self.local_irk, self._privacy_failed)
         #: Per connection handle: (local RPA, peer RPA) the controller reported, if any.
         self._link_rpas: dict[int, tuple[Address | None, Address | None]] = {}
+        # Bonded clients keep their CCCDs across connections and database rebuilds, and
+        # hear Service Changed when the database changed while they were away.
+        keep_bonded_clients(self)
 
     # -- driver interface ------------------------------------------------------------
     def hci_from_controller(self, h4_type: int, packet: bytes, now: int) -> None:
         """An HCI packet from the controller (without its H4 type octet)."""
         self._tick(now)
         self.hci.receive_packet(h4_type, packet, now)
+        for session in list(self._smp.values()):  # keys waiting for Number_Of_Completed_Packets
+            session.on_packets_completed(now)
 
     def take_hci(self) -> list[tuple[int, bytes]]:
         """HCI packets for the controller, ``(h4_type, packet)``, in order."""
@@ -576,14 +581,16 @@ class Host:
         """The Security Manager session of connection ``handle``."""
         return self._per_connection(self._smp, handle)
 
-    def pair(self, handle: int, now: int) -> None:
-        """Start pairing (central) or send a Security Request (peripheral)."""
+    def pair(self, handle: int, now: int, bonding: bool | None = None) -> None:
+        """Start pairing (central) or send a Security Request (peripheral).
+        ``bonding`` overrides ``SmpConfig.bonding`` for this pairing (False: No Bonding,
+        no keys distributed or stored; None: the configuration's)."""
         self._tick(now)
         session = self.smp(handle)
         if session.is_central:
-            session.pair(now)
+            session.pair(now, bonding)
         else:
-            session.request_security(now)
+            session.request_security(now, bonding)
 
     def encrypt(self, handle: int, now: int) -> bool:
         """Central: encrypt the link with the LTK bonded with its peer (no pairing,
@@ -606,6 +613,11 @@ class _SmpEvents(SmpDelegate):
 
     def start_encryption(self, handle: int, ltk: bytes, ediv: int, rand: int, key_size: int) -> None:
         self.host.start_encryption(handle, ltk, ediv, rand, key_size)
+
+    def pdus_in_transit(self, handle: int) -> bool:
+        hci = self.host.hci
+        link = hci.connections.get(handle)
+        return link is not None and (link.in_flight > 0 or hci.acl_backlog(handle) > 0)
 
     def on_pairing_complete(self, handle: int, result: PairingResult) -> None:
         host = self.host
