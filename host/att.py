@@ -317,6 +317,7 @@ class AttBearer:
         local_mtu: int = 247,
         transaction_timeout_ns: int = ATT_TRANSACTION_TIMEOUT_NS,
         on_mtu_changed: Callable[[int, int], None] | None = None,
+        on_mtu_exchanged: Callable[[int, int], None] | None = None,
         on_timeout: Callable[[int], None] | None = None,
         on_protocol_violation: Callable[[str, int], None] | None = None,
     ) -> None:
@@ -329,6 +330,9 @@ class AttBearer:
         self.server = server
         #: ``(mtu, now)`` after ATT_MTU changed.
         self.on_mtu_changed = on_mtu_changed
+        #: ``(mtu, now)`` after every completed MTU exchange, changed or not (the server
+        #: once it answered the request, the client on the response).
+        self.on_mtu_exchanged = on_mtu_exchanged
         #: ``(now)`` once after the transaction timeout.
         self.on_timeout = on_timeout
         #: ``(description, now)`` for peer behaviour this bearer ignored.
@@ -507,6 +511,7 @@ class AttBearer:
         self._outstanding = None
         if isinstance(result, ATT_EXCHANGE_MTU_RSP):
             self._set_mtu(result.server_rx_mtu, now)
+            self._mtu_exchanged(now)
         req.on_response(result, now)
         self._pump(now)
 
@@ -517,6 +522,10 @@ class AttBearer:
             self._mtu = new
             if self.on_mtu_changed is not None:
                 self.on_mtu_changed(new, now)
+
+    def _mtu_exchanged(self, now: int) -> None:
+        if self.on_mtu_exchanged is not None:
+            self.on_mtu_exchanged(self._mtu, now)
 
     # -- server side: notifications and indications -------------------------------------
 
@@ -672,6 +681,7 @@ class AttBearer:
                 return
             self._server_mtu_answered = True
             self._set_mtu(pdu.client_rx_mtu, now)
+            self._mtu_exchanged(now)
             return
         response = self.server.handle_request(self, pdu, now)
         if response is not None:

@@ -302,6 +302,15 @@ class MtuChanged(HostEvent):
 
 
 @dataclass(frozen=True)
+class MtuExchanged(HostEvent):
+    """An ATT MTU exchange completed (Vol 3 Part F 3.4.2), whether or not ATT_MTU changed;
+    ``mtu`` is the connection's ATT_MTU after it."""
+
+    handle: int
+    mtu: int
+
+
+@dataclass(frozen=True)
 class Notification(HostEvent):
     """A Handle Value Notification from the peer's GATT server."""
 
@@ -468,6 +477,7 @@ __all__ = [
     "RemoteVersion",
     "EncryptionChanged",
     "MtuChanged",
+    "MtuExchanged",
     "Notification",
     "Indication",
     "SubscriptionChanged",

@@ -62,6 +62,7 @@ from host.events import (
     Indication,
     KeypressNotification,
     MtuChanged,
+    MtuExchanged,
     Notification,
     NumericComparisonRequest,
     PairingComplete,
@@ -450,6 +451,7 @@ class Host:
         bearer = AttBearer(
             handle, send_att, self.gatt_server, local_mtu=self.config.att_mtu,
             on_mtu_changed=lambda mtu, now: self._emit(MtuChanged(handle, mtu)),
+            on_mtu_exchanged=lambda mtu, now: self._emit(MtuExchanged(handle, mtu)),
             on_timeout=lambda now: self._att_timed_out(handle, now),
         )
         self._bearers[handle] = bearer

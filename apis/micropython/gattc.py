@@ -37,7 +37,7 @@ from __future__ import annotations
 from typing import Any
 
 from host.att import AttBearerClosedError, AttError, AttLocalError, AttTimeoutError
-from host.events import Indication, MtuChanged, Notification
+from host.events import Indication, MtuExchanged, Notification
 from host.gatt_client import GattClient
 from host.gatt_db import CharacteristicInfo, DescriptorInfo, ServiceInfo
 from host.hci import LocalError
@@ -72,7 +72,7 @@ class GattcMixin(BleCore):
         self._char_discovery = set()
         self._on(Notification, self._ev_notification)
         self._on(Indication, self._ev_indication)
-        self._on(MtuChanged, self._ev_mtu)
+        self._on(MtuExchanged, self._ev_mtu)
 
     def _gattc_closed(self, info: ConnInfo) -> None:
         self._char_discovery.discard(info.handle)
@@ -239,6 +239,8 @@ class GattcMixin(BleCore):
         if e.handle in self._conns:
             self._irq.post(IRQ.GATTC_INDICATE, (e.handle, e.attribute_handle, Buf(e.value)))
 
-    def _ev_mtu(self, e: MtuChanged) -> None:
+    def _ev_mtu(self, e: MtuExchanged) -> None:
+        # NimBLE raises BLE_GAP_EVENT_MTU on both sides at every completed exchange, even
+        # one that leaves ATT_MTU at 23.
         if e.handle in self._conns:
             self._irq.post(IRQ.MTU_EXCHANGED, (e.handle, e.mtu))

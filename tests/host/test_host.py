@@ -42,6 +42,7 @@ from host.events import (
     Disconnected,
     EncryptionChanged,
     MtuChanged,
+    MtuExchanged,
     Notification,
     PairingComplete,
 )
@@ -346,8 +347,13 @@ def test_connected_hosts_run_gatt_over_hci() -> None:
     link.run()
     assert peripheral.gatt_server.notify(ch.value_handle, bytes([86])) == [HANDLE]
     link.run()
-    assert Notification(HANDLE, ch.value_handle, bytes([86])) in central.take_events()
-    assert MtuChanged(HANDLE, 247) in peripheral.take_events()
+    c_events = central.take_events()
+    assert Notification(HANDLE, ch.value_handle, bytes([86])) in c_events
+    p_events = peripheral.take_events()
+    assert MtuChanged(HANDLE, 247) in p_events
+    # Both sides also hear that the exchange completed (once each).
+    assert [e for e in c_events if isinstance(e, MtuExchanged)] == [MtuExchanged(HANDLE, 247)]
+    assert [e for e in p_events if isinstance(e, MtuExchanged)] == [MtuExchanged(HANDLE, 247)]
 
 
 def test_connected_hosts_pair_and_encrypt() -> None:

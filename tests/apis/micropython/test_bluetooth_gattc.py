@@ -125,6 +125,27 @@ print('mtu', wait(21))
     assert lines(record, "a") == ["write (0, 24) 20", "mtu (0, 256)"]
 
 
+def test_an_exchange_that_leaves_the_mtu_at_23_is_still_reported_on_both_sides(tmp_path: Path) -> None:
+    """NimBLE raises BLE_GAP_EVENT_MTU at every completed exchange, so ``_IRQ_MTU_EXCHANGED``
+    comes once per side with the (unchanged) ATT_MTU."""
+    client = PRELUDE + CONNECT + """
+ble.gattc_exchange_mtu(conn)
+print('mtu', wait(21))
+time.sleep_ms(200)
+print('more', [e for e, _ in events if e == 21])
+"""
+    server = SERVER.replace("time.sleep_ms(3000)", """
+print('mtu', wait(21))
+time.sleep_ms(500)
+print('more', [e for e, _ in events if e == 21])
+""").replace("ble.active(True)", "ble.active(True)\nble.config(mtu=23)", 1)
+    assert "config(mtu=23)" in server
+    record = run_nodes(tmp_path, {"a": server, "b": client})
+    assert failures(record) == []
+    assert lines(record, "b") == ["mtu (0, 23)", "more []"]
+    assert lines(record, "a") == ["mtu (0, 23)", "more []"]
+
+
 def test_btstack_reports_zero_value_handles_and_raw_att_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
