@@ -440,6 +440,6 @@ def add_controller_node(
 def _public_address(nap: int) -> "Address":
     from linklayer.address import Address
 
-    # Company part 0xF0_0000 + node bits: a locally administered-looking test range.
+    # A fixed company part (F0:00:00) and 24 node bits: generated public addresses are easy to spot.
     value = (0xF0_00_00 << 24) | (nap & 0xFFFFFF)
     return Address(value.to_bytes(6, "little"), False)

@@ -27,11 +27,10 @@ configured), legacy otherwise. With extended commands, an advertising set still 
 legacy PDUs whenever its data fits in 31 octets, unless told otherwise
 (:attr:`AdvertisingParameters.legacy`); data longer than 31 octets needs extended PDUs.
 
-Connection parameter updates: a central uses LE_Connection_Update. A peripheral uses
-the LL Connection Parameters Request procedure (LE_Connection_Update) when its
-controller supports it, else — or when the peer does not support the procedure — the
-L2CAP Connection Parameter Update Request through the ``l2cap_update_request`` hook the
-host installs.
+Connection parameter updates are :mod:`host.gap_updates` (mixed into :class:`Gap`). Own
+private addresses (:meth:`Gap.set_private_address`) replace the static address for
+Own_Address_Type 1; advertising and scanning that use it are paused around
+LE_Set_Random_Address, which the controller refuses while they run.
 """
 
 from __future__ import annotations
@@ -49,9 +48,6 @@ from host.events import (
     CommandFailed,
     Connected,
     ConnectionFailed,
-    ConnectionParameterRequest,
-    ConnectionUpdated,
-    ConnectionUpdateFailed,
     Disconnected,
     HardwareError,
     HostEvent,
@@ -62,6 +58,7 @@ from host.events import (
     ScanStopped,
 )
 from host.events import report_from_directed, report_from_extended, report_from_legacy
+from host.gap_updates import ConnectionUpdates, L2capUpdateRequest, ParameterPolicy
 from host.gap_params import (
     AdvertisingParameters,
     ConnectionParameters,
@@ -89,7 +86,6 @@ from linklayer.hci import le_ext_commands as lx
 from linklayer.hci.codec import HciCommand, HciEvent
 from linklayer.hci.errors import ErrorCode
 from linklayer.hci.events import HCI_Disconnection_Complete_Event, HCI_Hardware_Error_Event
-from linklayer.hci.supported import LeFeature
 from phy.types import Rng
 from phy.units import UNIT_10MS, UNIT_1250US
 
@@ -144,13 +140,12 @@ class _Connect:
     deadline: int | None = None
     timeout_ns: int | None = None
     why: str = "failed"
+    own: int = 0  # Own_Address_Type
 
 
-ParameterPolicy = Callable[[int, ConnectionParameters], bool]
-L2capUpdateRequest = Callable[[int, ConnectionParameters, int, Callable[[bool], None]], None]
 
 
-class Gap:
+class Gap(ConnectionUpdates):
     """The GAP procedures of one host; see the module docstring."""
 
     def __init__(
@@ -186,6 +181,13 @@ class Gap:
         self._scan_deadline: int | None = None
         self._connect: _Connect | None = None
         self._fragments: dict[tuple[int, bytes, int, bool], bytearray] = {}
+        #: A private address the application uses instead of the static address for
+        #: Own_Address_Type 1 (:meth:`set_private_address`); ``None``: the static one.
+        self.private_address: Address | None = None
+        self._random_pending = False  # the controller refused it: set at the next start
+        self._controller_random: Address | None = None  # what LE_Set_Random_Address last set
+        self._adv_own: dict[int, tuple[int, Address | None, HciCommand]] = {}  # handle -> own type, address, enable
+        self._scan_params = ScanParameters()
 
     # -- addresses -------------------------------------------------------------------
     @property
@@ -201,6 +203,87 @@ class Gap:
     def address(self) -> Address:
         """The identity address this host advertises and connects with."""
         return self.static_address if self.uses_random_address else self.info.public_address
+
+    @property
+    def random_address(self) -> Address:
+        """The random address of Own_Address_Type 1 activities (Vol 4 Part E 7.8.4)."""
+        return self.private_address or self.static_address
+
+    def set_private_address(self, address: Address | None, now: int) -> None:
+        """Use ``address`` (``None``: the static address again) as the random address.
+
+        Legacy advertising and scanning that use it are stopped around
+        HCI_LE_Set_Random_Address (which the controller refuses while they run, 7.8.4)
+        and started again; extended advertising sets get it with
+        LE_Set_Advertising_Set_Random_Address while disabled. While initiating the
+        command may be refused: the address is then set when the next procedure starts.
+        """
+        self.hci.tick(now)
+        self._require_power()
+        self.private_address = address
+        adv_off = [h for h, on in self._advertising.items() if on and self._adv_own.get(h, (0,))[0] == 1]
+        scan_off = self._scanning and self._scan_params.own_address_type == 1
+        steps = [self._adv_step(h, "off") for h in adv_off]
+        if scan_off:
+            steps.append(self._scan_step(False))
+        steps.append(self._random_step(always=True))
+        steps += [self._adv_step(h, "move") for h in adv_off if self.extended]
+        steps += [self._adv_step(h, "on") for h in adv_off]
+        if scan_off:
+            steps.append(self._scan_step(True))
+        self._run(steps)
+
+    def _scan_step(self, enable: bool) -> Step:
+        return Step(lambda: self._scan_enable(enable, self._scan_params) if self._scanning else None, required=False)
+
+    def _adv_step(self, handle: int, what: str) -> Step:
+        """Disable (``off``), re-enable (``on``) or give the new random address (``move``)
+        to advertising set ``handle``, if it still advertises."""
+        def build() -> HciCommand | None:
+            if not self._advertising.get(handle):
+                return None
+            if what == "move":
+                return lx.HCI_LE_Set_Advertising_Set_Random_Address_Command(
+                    advertising_handle=handle, random_address=self.random_address.value)
+            return self._adv_enable(handle, what == "on")
+
+        def moved(event: HciEvent) -> None:
+            if what == "move":
+                own, _, enable = self._adv_own[handle]
+                self._adv_own[handle] = (own, self.random_address, enable)
+
+        return Step(build, moved, required=False)
+
+    def _random_step(self, always: bool = False) -> Step:
+        """HCI_LE_Set_Random_Address of :attr:`random_address`, if it changed or ``always``."""
+        address = self.random_address
+
+        def build() -> HciCommand | None:
+            if not (always or self._random_pending):
+                return None
+            self._random_pending = True
+            return lc.HCI_LE_Set_Random_Address_Command(random_address=address.value)
+
+        def done(event: HciEvent) -> None:
+            self._random_pending = self.random_address != address
+            self._controller_random = address
+
+        return Step(build, done, required=False)
+
+    def _adv_enable(self, handle: int, enable: bool) -> HciCommand:
+        if not self.extended:
+            return lc.HCI_LE_Set_Advertising_Enable_Command(advertising_enable=int(enable))
+        if enable:
+            return self._adv_own[handle][2]
+        return lx.HCI_LE_Set_Extended_Advertising_Enable_Command(
+            enable=0, sets=(lx.AdvertisingSetEnable(advertising_handle=handle),))
+
+    def _own_on_air(self, own: int) -> Address | None:
+        """The address of an activity with Own_Address_Type ``own`` (``None``: the
+        controller makes it)."""
+        if own == 0:
+            return self.info.public_address
+        return (self._controller_random or self.random_address) if own == 1 else None
 
     # -- chains ----------------------------------------------------------------------
     def _run(
@@ -244,6 +327,8 @@ class Gap:
         """Run the power-on sequence; :class:`PoweredOn` (or :class:`PowerOnFailed`) follows."""
         self.hci.tick(now)
         self.powered = False
+        self._controller_random = None
+        self._random_pending = self.private_address is not None
         info = self.info = ControllerInfo()
         steps = power_on_steps(
             info,
@@ -255,6 +340,7 @@ class Gap:
         def done() -> None:
             self.hci.configure_acl(info.le_acl_data_packet_length or 27, info.total_num_le_acl_data_packets or 1)
             self.powered = True
+            self._controller_random = self.static_address if self.uses_random_address else None
             self._emit(PoweredOn(
                 public_address=info.public_address,
                 random_address=self.static_address if self.uses_random_address else None,
@@ -305,6 +391,7 @@ class Gap:
                 )
             cmds = legacy_advertising_commands(p, adv, rsp, self._own(p.own_address_type), self._advertising.get(0, False))
             extended_pdus = False
+            on_air: Address | None = None  # the controller's random address
         else:
             extended_pdus = p.legacy is False or (p.legacy is None and not fits)
             if p.legacy and not fits:
@@ -313,11 +400,13 @@ class Gap:
             if extended_pdus and max(len(adv), len(rsp)) > limit:
                 raise LocalError(f"advertising data of {max(len(adv), len(rsp))} octets exceeds the controller's {limit}")
             cmds = extended_advertising_commands(
-                p, adv, rsp, handle, extended_pdus, self._own(p.own_address_type), self.static_address,
+                p, adv, rsp, handle, extended_pdus, self._own(p.own_address_type), self.random_address,
                 self._advertising.get(handle, False))
-        steps = [self._step(c) for c in cmds]
+            on_air = self.random_address if self._own(p.own_address_type) == 1 else None
+        steps = [self._random_step(), *(self._step(c) for c in cmds)]
 
         def done() -> None:
+            self._adv_own[handle] = (self._own(p.own_address_type), on_air, cmds[-1])
             self._advertising[handle] = True
             self._adv_extended_pdus[handle] = extended_pdus
             self._emit(AdvertisingStarted(handle, extended_pdus))
@@ -357,7 +446,8 @@ class Gap:
         p = params or ScanParameters()
         interval, window = p.units()
         own = self._own(p.own_address_type)
-        steps: list[Step] = []
+        self._scan_params = dataclasses.replace(p, own_address_type=own)
+        steps: list[Step] = [self._random_step()]
         if self._scanning:
             steps.append(self._step(self._scan_enable(False, p)))
         if self.extended:
@@ -432,9 +522,9 @@ class Gap:
         p.validate()
         s = scan or ScanParameters()
         interval, window = s.units()
-        attempt = self._connect = _Connect(peer=peer, timeout_ns=timeout_ns)
-        imin, imax, lat, tmo, cmin, cmax = p.units()
         own = self._own(s.own_address_type)
+        attempt = self._connect = _Connect(peer=peer, timeout_ns=timeout_ns, own=own)
+        imin, imax, lat, tmo, cmin, cmax = p.units()
         if self.extended:
             phy = lx.ExtendedCreateConnectionParameters(
                 scan_interval=interval, scan_window=window, connection_interval_min=imin,
@@ -465,7 +555,7 @@ class Gap:
         def fail(f: ChainFailure) -> None:
             self._connect_failed(attempt, f.status, "refused")
 
-        self._run([Step(build, accepted)], None, fail)
+        self._run([self._random_step(), Step(build, accepted)], None, fail)
 
     def cancel_connect(self, now: int) -> None:
         """Cancel the connection attempt in progress (:class:`ConnectionFailed` follows)."""
@@ -492,75 +582,6 @@ class Gap:
     @property
     def connecting(self) -> bool:
         return self._connect is not None
-
-    # -- connection parameters ---------------------------------------------------------
-    def update_connection(self, handle: int, params: ConnectionParameters, now: int) -> None:
-        """Ask for new parameters: :class:`ConnectionUpdated` or :class:`ConnectionUpdateFailed`."""
-        self.hci.tick(now)
-        conn = self._connection(handle)
-        params.validate()
-        if conn.role == "central" or self._ll_request_usable(conn):
-            self._ll_update(conn, params, "central" if conn.role == "central" else "ll")
-        else:
-            self._l2cap_update(conn, params, now)
-
-    def _ll_request_usable(self, conn: Connection) -> bool:
-        feature = LeFeature.CONNECTION_PARAMETERS_REQUEST_PROCEDURE
-        return (
-            self.info.supports(lc.HCI_LE_Connection_Update_Command)
-            and bool(self.info.le_features & feature)
-            and (conn.remote_features is None or bool(conn.remote_features & feature))
-        )
-
-    def _ll_update(self, conn: Connection, params: ConnectionParameters, how: str) -> None:
-        imin, imax, lat, tmo, cmin, cmax = params.units()
-        cmd = lc.HCI_LE_Connection_Update_Command(
-            connection_handle=conn.handle, connection_interval_min=imin, connection_interval_max=imax,
-            max_latency=lat, supervision_timeout=tmo, min_ce_length=cmin, max_ce_length=cmax)
-        conn.update_in_progress = how
-        conn.pending_update = params
-
-        def fail(f: ChainFailure) -> None:
-            conn.update_in_progress = None
-            self._emit(ConnectionUpdateFailed(conn.handle, f.status, "refused by the controller"))
-
-        self._run([self._step(cmd)], None, fail)
-
-    def _l2cap_update(self, conn: Connection, params: ConnectionParameters, now: int) -> None:
-        if self.l2cap_update_request is None:
-            raise LocalError("no L2CAP layer to send a Connection Parameter Update Request")
-        conn.update_in_progress = "l2cap"
-        conn.pending_update = params
-
-        def result(accepted: bool) -> None:
-            if not accepted and conn.update_in_progress == "l2cap":
-                conn.update_in_progress = None
-                self._emit(ConnectionUpdateFailed(conn.handle, int(ErrorCode.UNACCEPTABLE_CONNECTION_PARAMETERS),
-                                                  "rejected by the central"))
-
-        self.l2cap_update_request(conn.handle, params, now, result)
-
-    def on_l2cap_parameter_request(self, handle: int, params: ConnectionParameters, now: int) -> bool:
-        """A peripheral's L2CAP Connection Parameter Update Request reached this central:
-        accept (and start LE_Connection_Update) or reject."""
-        self.hci.tick(now)
-        conn = self.connections.get(handle)
-        if conn is None or conn.role != "central":
-            return False
-        accepted = self._decide(handle, params)
-        self._emit(ConnectionParameterRequest(
-            handle, params.interval_min_ns, params.interval_max_ns, params.latency,
-            params.supervision_timeout_ns, accepted))
-        if accepted:
-            self._ll_update(conn, params, "central")
-        return accepted
-
-    def _decide(self, handle: int, params: ConnectionParameters) -> bool:
-        try:
-            params.validate()
-        except LocalError:
-            return False
-        return self.parameter_policy(handle, params) if self.parameter_policy else True
 
     # -- disconnecting ---------------------------------------------------------------
     def disconnect(self, handle: int, now: int, reason: int = 0x13) -> None:
@@ -656,6 +677,7 @@ class Gap:
             elif role == "peripheral" and not self.extended and self._advertising.pop(0, False):
                 self._emit(AdvertisingStopped(0, e.status))  # high duty directed advertising ended
             return
+        local = self._local_address(role, attempt)
         if role == "central" and attempt is not None:
             self._connect = None
         if role == "peripheral" and not self.extended and self._advertising.pop(0, False):
@@ -663,47 +685,22 @@ class Gap:
         conn = Connection(
             handle=e.connection_handle, role=role, peer_address=peer,
             interval_ns=e.connection_interval * UNIT_1250US, latency=e.peripheral_latency,
-            supervision_timeout_ns=e.supervision_timeout * UNIT_10MS, local_address=self.address,
+            supervision_timeout_ns=e.supervision_timeout * UNIT_10MS, local_address=local,
         )
         self.connections[conn.handle] = conn
         self._emit(Connected(conn.handle, role, peer, conn.interval_ns, conn.latency,
                              conn.supervision_timeout_ns, conn.local_address))
 
-    def _update_complete(self, e: le.HCI_LE_Connection_Update_Complete_Event) -> None:
-        conn = self.connections.get(e.connection_handle)
-        if conn is None:
-            return
-        how, wanted = conn.update_in_progress, conn.pending_update
-        conn.update_in_progress = None
-        if e.status == 0:
-            conn.interval_ns = e.connection_interval * UNIT_1250US
-            conn.latency = e.peripheral_latency
-            conn.supervision_timeout_ns = e.supervision_timeout * UNIT_10MS
-            self._emit(ConnectionUpdated(conn.handle, conn.interval_ns, conn.latency, conn.supervision_timeout_ns))
-            return
-        if how == "ll" and wanted is not None and e.status == ErrorCode.UNSUPPORTED_REMOTE_FEATURE:
-            conn.remote_features = 0  # the peer lacks the LL procedure: use L2CAP instead
-            if self.l2cap_update_request is not None:
-                self._l2cap_update(conn, wanted, self.hci.now)
-                return
-        self._emit(ConnectionUpdateFailed(conn.handle, e.status, "update failed"))
-
-    def _remote_parameter_request(self, e: le.HCI_LE_Remote_Connection_Parameter_Request_Event) -> None:
-        params = ConnectionParameters.from_units(e.interval_min, e.interval_max, e.max_latency, e.timeout)
-        accepted = e.connection_handle in self.connections and self._decide(e.connection_handle, params)
-        self._emit(ConnectionParameterRequest(
-            e.connection_handle, params.interval_min_ns, params.interval_max_ns, params.latency,
-            params.supervision_timeout_ns, accepted))
-        cmd: HciCommand
-        if accepted:
-            cmd = lc.HCI_LE_Remote_Connection_Parameter_Request_Reply_Command(
-                connection_handle=e.connection_handle, interval_min=e.interval_min, interval_max=e.interval_max,
-                max_latency=e.max_latency, timeout=e.timeout, min_ce_length=0, max_ce_length=0)
-        else:
-            cmd = lc.HCI_LE_Remote_Connection_Parameter_Request_Negative_Reply_Command(
-                connection_handle=e.connection_handle, reason=int(ErrorCode.UNACCEPTABLE_CONNECTION_PARAMETERS))
-        # A reply, not a procedure: it goes straight to the driver, ahead of queued chains.
-        self.hci.send_command(cmd, self.hci.now, self._report_failure(cmd))
+    def _local_address(self, role: str, attempt: _Connect | None) -> Address:
+        """Our address on a new link: the one its advertising or initiating used."""
+        on_air: Address | None = None
+        if role == "central" and attempt is not None:
+            on_air = self._own_on_air(attempt.own)
+        elif role == "peripheral":
+            sets = {self._adv_own[h][1] or self._own_on_air(self._adv_own[h][0])
+                    for h, on in self._advertising.items() if on and h in self._adv_own}
+            on_air = sets.pop() if len(sets) == 1 else None
+        return on_air or self.address
 
     def _report_failure(self, cmd: HciCommand) -> Callable[[HciEvent], None]:
         def check(event: HciEvent) -> None:

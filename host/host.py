@@ -467,7 +467,8 @@ class Host:
         local = local_rpa or event.local_address or self.gap.address
         config = self.config.smp
         if local.kind is AddressKind.RESOLVABLE_PRIVATE and config.identity_address is None:
-            config = dataclasses.replace(config, identity_address=event.local_address or self.gap.address)
+            # Our identity, not the private address the link was made with.
+            config = dataclasses.replace(config, identity_address=self.gap.address)
         self._smp[handle] = SmpSession(
             handle, role, send_smp, config, self.rng,
             local_address=local, peer_address=peer_rpa or event.peer_address,

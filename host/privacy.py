@@ -10,7 +10,10 @@ IRK in SMP key distribution) can tell that two RPAs are the same device.
 **Non-resolvable private addresses** (NRPAs) are random and link to nothing.
 
 :func:`generate_nrpa` and :class:`RpaRotator` (an RPA plus its rotation timer, sans-IO:
-``address(now)``, ``get_timer()``, ``handle_timer(now)``) make addresses in the host.
+``address(now)``, ``get_timer()``, ``handle_timer(now)``) make addresses in the host;
+:class:`NrpaRotator` does the same with NRPAs. An application that uses them gives each
+new address to :meth:`host.gap.Gap.set_private_address`, which sets it in the controller
+as the spec allows (Vol 4 Part E 7.8.4).
 
 :class:`PrivacyManager` is what the :class:`~host.host.Host` runs when
 :attr:`~host.host.HostConfig.privacy` is set. After power-on it chooses:
@@ -49,7 +52,7 @@ from linklayer.hci.supported import is_supported
 from phy.types import Rng
 
 __all__ = [
-    "DEFAULT_RPA_TIMEOUT_NS", "PrivacyConfig", "PrivacyError", "PrivacyManager", "RpaRotator",
+    "DEFAULT_RPA_TIMEOUT_NS", "NrpaRotator", "PrivacyConfig", "PrivacyError", "PrivacyManager", "RpaRotator",
     "generate_nrpa",
 ]
 
@@ -103,8 +106,11 @@ class RpaRotator:
         return self._current
 
     def _renew(self, now: int) -> None:
-        self._current = generate_rpa(self.irk, self.rng)
+        self._current = self._generate()
         self._deadline = now + self.timeout_ns
+
+    def _generate(self) -> Address:
+        return generate_rpa(self.irk, self.rng)
 
     def get_timer(self) -> int | None:
         return self._deadline
@@ -115,6 +121,22 @@ class RpaRotator:
             return None
         self._renew(now)
         return self._current
+
+
+class NrpaRotator(RpaRotator):
+    """Like :class:`RpaRotator`, with non-resolvable private addresses (never ``avoid``,
+    the public address)."""
+
+    def __init__(self, rng: Rng, timeout_ns: int = DEFAULT_RPA_TIMEOUT_NS, avoid: Address | None = None) -> None:
+        super().__init__(bytes(16), rng, timeout_ns)
+        self.avoid = avoid
+
+    def _generate(self) -> Address:
+        previous = self._current
+        while True:
+            address = generate_nrpa(self.rng, self.avoid)
+            if address != previous:
+                return address
 
 
 @dataclasses.dataclass(frozen=True)

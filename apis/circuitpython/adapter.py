@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from host.events import AdvertisingReport
 from host.gap_params import AdvertisingParameters, ConnectionParameters, ScanParameters
 from host.hci import LocalError
+from host.privacy import generate_nrpa
 from phy.units import MS
 
 from .connection import connection_for
@@ -349,10 +350,12 @@ class Adapter:
             high_duty=directed_to is not None and interval <= 3.5 and timeout <= 1.3,
             # 0 (the default) leaves the node's configured transmit power in charge.
             tx_power=int(tx_power) or None,
+            own_address_type=1 if anonymous else None,
         )
         node.commit_services()
         node.adv_outcome = None
         try:
+            self._use_private_address(anonymous)
             node.host.start_advertising(node.now, adv, rsp, params)
         except LocalError:
             raise ValueError("Invalid BLE parameter") from None
@@ -366,6 +369,18 @@ class Adapter:
         node.user_advertising = True
         if timeout:
             node.advertising_timeout(timeout * 1_000_000_000)
+
+    def _use_private_address(self, anonymous: bool) -> None:
+        """The nRF port's SoftDevice privacy: anonymous advertising uses a fresh
+        non-resolvable private address each time it starts; otherwise the identity."""
+        node = self._node
+        gap = node.host.gap
+        if anonymous:
+            public = gap.info.public_address
+            avoid = None if public.value == bytes(6) else public
+            gap.set_private_address(generate_nrpa(node.host.rng, avoid), node.now)
+        elif gap.private_address is not None:
+            gap.set_private_address(None, node.now)
 
     def stop_advertising(self) -> None:
         """Stop advertising (nothing happens if not advertising)."""

@@ -17,6 +17,16 @@ of one node for one boot. It owns what every part of the API shares:
 
 ``stack`` is ``"nimble"`` (default) or ``"btstack"``; the differences between the two
 MicroPython builds are flags read here (default ``gap_name``, handle numbering, statuses).
+
+Addresses (``config(addr_mode=...)``): mode 1 uses the static random address; mode 2
+resolvable private addresses made from the node's IRK (the bond store's local IRK, the
+one SMP distributes), mode 3 non-resolvable ones, each replaced every
+:data:`RPA_TIMEOUT_NS` (NimBLE's default ``BLE_RPA_TIMEOUT``, 300 s) by a
+:class:`~host.privacy.RpaRotator` / :class:`~host.privacy.NrpaRotator` on a simulated-time
+timer. Each new address goes to :meth:`host.gap.Gap.set_private_address`, which stops
+and restarts advertising and scanning around HCI_LE_Set_Random_Address as the controller
+requires (or sets it when the next procedure starts while initiating). SMP keeps
+distributing the identity address.
 """
 
 from __future__ import annotations
@@ -27,12 +37,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from host.events import HostEvent, PoweredOn
+from host.privacy import NrpaRotator, RpaRotator
 from linklayer.address import Address
 
 from .errors import EINVAL, ENODEV, ETIMEDOUT, raise_errno
 from .irq import IrqDispatcher
 
 if TYPE_CHECKING:
+    from emu.kernel import Timer
     from emu.personality import NodeContext
     from emu.runtime import NodeRuntime
     from host.host import Host
@@ -45,6 +57,7 @@ __all__ = [
     "BleCore",
     "ConnInfo",
     "DEFAULT_MTU",
+    "RPA_TIMEOUT_NS",
     "buffer_bytes",
     "to_msb",
 ]
@@ -57,6 +70,8 @@ ADDR_MODE_PUBLIC = 0
 ADDR_MODE_RANDOM = 1
 ADDR_MODE_RPA = 2
 ADDR_MODE_NRPA = 3
+#: How often addr_mode 2/3 renew the private address (NimBLE's BLE_RPA_TIMEOUT: 300 s).
+RPA_TIMEOUT_NS = 300 * 1_000_000_000
 #: How long ``active(True)`` waits for the host's power-on sequence.
 POWER_ON_TIMEOUT_NS = 2_000_000_000
 
@@ -108,6 +123,8 @@ class BleCore:
         self._gap_name = self._default_gap_name()
         self._addr_mode: int | None = None  # None: public if available, else random
         self._own_address: Address | None = None  # random address set for modes 1-3
+        self._rotator: RpaRotator | None = None  # modes 2/3
+        self._rotation_timer: Timer | None = None
         self._conns: dict[int, ConnInfo] = {}
         self._event_handlers: dict[type, EventHandler] = {}
         self._listener = self._on_host_event
@@ -179,6 +196,8 @@ class BleCore:
         self._irq.enabled = True
         self._gap_name = self._default_gap_name()
         self._on_activate()
+        if self._addr_mode in (ADDR_MODE_RPA, ADDR_MODE_NRPA):
+            self._set_addr_mode(self._addr_mode)  # a new private address and timer
         self._service()
 
     def _wait_powered(self) -> None:
@@ -212,6 +231,7 @@ class BleCore:
     def _halt_radio(self) -> None:
         """Stop everything the radio does for this firmware (``active(0)``, reboot)."""
         self._on_deactivate()
+        self._cancel_rotation_timer()
         host = self._host
         now = self._now
         if host.powered:
@@ -345,47 +365,55 @@ class BleCore:
 
     def _set_addr_mode(self, mode: int) -> None:
         """``config(addr_mode=...)`` (``mp_bluetooth_set_address_mode`` of the NimBLE build)."""
-        gap = self._host.gap
-        if mode == ADDR_MODE_PUBLIC:
-            if not self._has_public():
-                raise_errno(EINVAL)
-            self._addr_mode, self._own_address = mode, None
-            return
-        if mode == ADDR_MODE_RANDOM:
-            address = gap.static_address
-        elif mode == ADDR_MODE_RPA:
-            address = self._private_address(resolvable=True)
-        elif mode == ADDR_MODE_NRPA:
-            address = self._private_address(resolvable=False)
-        else:
-            raise_errno(EINVAL)
-        self._addr_mode, self._own_address = mode, address
-        self._set_random_address(address)
-
-    def _private_address(self, resolvable: bool) -> Address:
-        rng = self._rt.random
-        if resolvable:
-            from host.bonds import generate_rpa
-
-            bonds = self._host.bonds
-            irk = bonds.ensure_local_irk(rng) if bonds is not None else rng.getrandbits(128).to_bytes(16, "big")
-            return generate_rpa(irk, rng)
-        while True:
-            bits = rng.getrandbits(46)
-            if bits not in (0, (1 << 46) - 1):
-                return Address(bits.to_bytes(6, "little"), True)
-
-    def _set_random_address(self, address: Address) -> None:
-        """Give the controller our random address (HCI_LE_Set_Random_Address)."""
         host = self._host
-        setter = getattr(host, "set_random_address", None)
-        if setter is not None:  # the host API, when it has one
-            setter(address, self._now)
-        else:
-            from linklayer.hci.le_commands import HCI_LE_Set_Random_Address_Command
-
-            host.hci.send_command(HCI_LE_Set_Random_Address_Command(random_address=address.value), self._now)
+        gap = host.gap
+        if mode == ADDR_MODE_PUBLIC and not self._has_public():
+            raise_errno(EINVAL)
+        if mode not in (ADDR_MODE_PUBLIC, ADDR_MODE_RANDOM, ADDR_MODE_RPA, ADDR_MODE_NRPA):
+            raise_errno(EINVAL)
+        self._stop_rotation()
+        rng, now = self._rt.stack_random, self._now
+        if mode == ADDR_MODE_RPA:
+            self._rotator = RpaRotator(host.local_irk(), rng, RPA_TIMEOUT_NS)
+        elif mode == ADDR_MODE_NRPA:
+            public = gap.info.public_address
+            self._rotator = NrpaRotator(rng, RPA_TIMEOUT_NS, public if self._has_public() else None)
+        private = self._rotator.address(now) if self._rotator is not None else None
+        self._addr_mode = mode
+        self._own_address = private or (gap.static_address if mode == ADDR_MODE_RANDOM else None)
+        # SMP distributes the identity address, never a private one.
+        identity = gap.address if private is not None else None
+        host.config = dataclasses.replace(host.config, smp=dataclasses.replace(host.config.smp, identity_address=identity))
+        gap.set_private_address(private, now)
         self._service()
+        self._schedule_rotation()
+
+    def _schedule_rotation(self) -> None:
+        deadline = self._rotator.get_timer() if self._rotator is not None else None
+        if deadline is not None:
+            self._rotation_timer = self._rt.kernel.call_at(deadline, self._rotate)
+
+    def _rotate(self) -> None:
+        """The RPA timeout expired: a new private address (``ble_hs_pvcy`` renewal)."""
+        self._rotation_timer = None
+        rotator = self._rotator
+        if rotator is None or self._closed or not self._active or not self._host.powered:
+            return
+        address = rotator.handle_timer(self._now)
+        if address is not None:
+            self._own_address = address
+            self._host.gap.set_private_address(address, self._now)
+            self._service()
+        self._schedule_rotation()
+
+    def _stop_rotation(self) -> None:
+        self._cancel_rotation_timer()
+        self._rotator = None
+
+    def _cancel_rotation_timer(self) -> None:
+        if self._rotation_timer is not None:
+            self._rotation_timer.cancel()
+            self._rotation_timer = None
 
     # -- connections ----------------------------------------------------------------------
 

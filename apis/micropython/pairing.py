@@ -152,7 +152,7 @@ class PairingMixin(BleCore):
         for bond in bonds:
             store.add(bond)
         if irk is None:
-            irk = store.ensure_local_irk(self._rt.random)
+            irk = store.ensure_local_irk(self._rt.stack_random)
             if self._irq.handler is not None:
                 self._irq.call_now(IRQ.SET_SECRET, (SEC_TYPE_IRK, Buf(_IRK_KEY), Buf(irk)))
         self._saved = {_bond_key(b.peer_address.address_type, b.peer_address.value): _encode_bond(b) for b in store}

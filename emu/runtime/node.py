@@ -141,6 +141,9 @@ class NodeRuntime:
         self.kernel = kernel
         self.scheduler = scheduler
         self.random = seeds.stream(f"node/{name}/firmware")
+        #: The node's own stream for what its BLE stack draws (private addresses...), so
+        #: that the stack's draws never shift what the firmware's ``random`` returns.
+        self.stack_random = seeds.stream(f"node/{name}/stack")
         self.state = StateFolder(state_dir)
         self.firmware = Path(firmware).resolve() if firmware is not None else None
         self.modules: dict[str, ModuleSource] = dict(modules or {})
