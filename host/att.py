@@ -26,6 +26,14 @@ Flag get REQUEST_NOT_SUPPORTED; commands (Command Flag set) are never answered, 
 unknown, valid or not (Vol 3 Part F 3.3, 3.4.1.1). A request longer than ATT_MTU gets
 INVALID_PDU; any other PDU longer than ATT_MTU is dropped.
 
+"Sent" signal. :meth:`AttBearer.notify`, :meth:`AttBearer.send_command` and
+:meth:`AttBearer.write_without_response` take an optional ``on_sent(now)``: the PDU
+leaves as a :class:`~host.hci.MarkedPdu` and the HCI driver calls it once the controller
+completed every ACL fragment of it (Number_Of_Completed_Packets), the moment a SoftDevice
+reports BLE_GATTS_EVT_HVN_TX_COMPLETE / BLE_GATTC_EVT_WRITE_CMD_TX_COMPLETE. It is never
+called if the link closes first, or if the PDU was not sent (the call returned False).
+The ``send`` callable must hand the PDU object on unchanged for the marker to arrive.
+
 Server-initiated PDUs: notifications go out at once (value cut to ATT_MTU-3); one
 indication at a time is outstanding until its ATT_HANDLE_VALUE_CFM, further ones wait in
 a queue (Vol 3 Part F 3.4.7.2). A confirmation with no indication outstanding is ignored.
@@ -88,6 +96,7 @@ from host.att_pdu import (
     method_type,
     response_opcode,
 )
+from host.hci import OnSent, with_sent_marker
 
 if TYPE_CHECKING:  # pragma: no cover - import only for the type checker (avoids a cycle)
     from host.gatt_server import GattServer
@@ -101,6 +110,7 @@ __all__ = [
     "AttLocalError",
     "AttTimeoutError",
     "BearerState",
+    "OnSent",
     "NO_SECURITY",
     "SecurityInfo",
     "decode_pdu",
@@ -470,10 +480,11 @@ class AttBearer:
 
         self.request(ATT_EXCHANGE_MTU_REQ(self.local_mtu if mtu is None else mtu), now, done)
 
-    def send_command(self, pdu: AttPdu) -> bool:
+    def send_command(self, pdu: AttPdu, on_sent: OnSent | None = None) -> bool:
         """Send a command (Write Command, Signed Write Command); never answered.
 
-        Returns False (nothing sent) on a timed-out or closed bearer.
+        Returns False (nothing sent) on a timed-out or closed bearer. ``on_sent(now)``:
+        see the module docstring ("Sent" signal).
         """
         if method_type(pdu.opcode) is not AttMethodType.COMMAND:
             raise AttLocalError(f"{type(pdu).__name__} is not an ATT command")
@@ -481,8 +492,16 @@ class AttBearer:
         self._check_fits(data)
         if self._state is not BearerState.OPEN:
             return False
-        self._send(data)
+        self._send(with_sent_marker(data, on_sent))
         return True
+
+    def write_without_response(
+        self, attribute_handle: int, value: bytes, on_sent: OnSent | None = None
+    ) -> bool:
+        """Send ATT_WRITE_CMD (Vol 3 Part F 3.4.5.3); :class:`AttLocalError` if it does
+        not fit ATT_MTU. False (nothing sent) on a timed-out or closed bearer;
+        ``on_sent(now)`` once the controller completed it."""
+        return self.send_command(ATT_WRITE_CMD(attribute_handle, bytes(value)), on_sent)
 
     def _check_fits(self, data: bytes) -> None:
         if len(data) > self._mtu:
@@ -529,15 +548,17 @@ class AttBearer:
 
     # -- server side: notifications and indications -------------------------------------
 
-    def notify(self, attribute_handle: int, value: bytes) -> bool:
+    def notify(self, attribute_handle: int, value: bytes, on_sent: OnSent | None = None) -> bool:
         """Send ATT_HANDLE_VALUE_NTF, value cut to ATT_MTU-3 (Vol 3 Part F 3.4.7.1).
 
-        Returns False (nothing sent) on a timed-out or closed bearer.
+        Returns False (nothing sent) on a timed-out or closed bearer. ``on_sent(now)``
+        once the controller completed it (module docstring, "Sent" signal).
         """
         if self._state is not BearerState.OPEN:
             return False
         # ATT_HANDLE_VALUE_NTF, encoded directly (the hottest server PDU).
-        self._send(_NTF_OPCODE + _u16(attribute_handle) + bytes(value[: self._mtu - 3]))
+        data = _NTF_OPCODE + _u16(attribute_handle) + bytes(value[: self._mtu - 3])
+        self._send(with_sent_marker(data, on_sent))
         return True
 
     def notify_multiple(self, values: list[tuple[int, bytes]]) -> bool:

@@ -24,6 +24,16 @@ handed to :meth:`~HciDriver.send_acl` is cut into fragments of at most that leng
 sent only while the controller has a free buffer, and Number_Of_Completed_Packets gives
 buffers back. Handles are served round robin. When a connection disconnects, the
 buffers its unacknowledged packets held are free again (4.3) and its queue is dropped.
+
+"Sent" signal. A PDU may carry a completion marker ``on_sent(now)``: the ``on_sent``
+argument of :meth:`~HciDriver.send_acl`, or a :class:`MarkedPdu` (bytes carrying the
+marker, so that it passes unchanged through the plain ``send(bytes)`` callables between
+ATT, L2CAP and this driver). The marker is attached to the PDU's last fragment and
+called once, when Number_Of_Completed_Packets has covered every fragment of the PDU
+(the controller completes a handle's packets in order, so counting them is enough);
+:meth:`~HciDriver.when_sent` sets such a marker on everything queued so far. Markers of a
+connection that disconnects (or of a controller that reports a hardware error) are
+dropped without being called.
 Fragments from the controller (first: PB 0b10 or 0b00; continuing: 0b01) are
 reassembled per handle using the L2CAP length field and delivered whole through
 ``on_acl(handle, l2cap_pdu, now)``.
@@ -135,6 +145,34 @@ def completion_status(event: HciEvent) -> int:
 
 OnComplete = Callable[[HciEvent], None]
 OnError = Callable[[HciCommandError], None]
+#: ``on_sent(now)``: every ACL fragment of a PDU was completed by the controller.
+OnSent = Callable[[int], None]
+
+
+class MarkedPdu(bytes):
+    """A PDU (ATT PDU, L2CAP frame) that carries a completion marker ``on_sent``.
+
+    It is ``bytes`` for every layer it passes through; the layers that build a new PDU
+    around it (L2CAP adds its header) carry the marker over, and :meth:`HciDriver.send_acl`
+    calls it once the controller completed the PDU's last fragment.
+    """
+
+    on_sent: OnSent | None
+
+    def __new__(cls, data: bytes, on_sent: OnSent | None) -> MarkedPdu:
+        pdu = super().__new__(cls, data)
+        pdu.on_sent = on_sent
+        return pdu
+
+
+def sent_marker(pdu: bytes) -> OnSent | None:
+    """The completion marker ``pdu`` carries (None for plain bytes)."""
+    return pdu.on_sent if isinstance(pdu, MarkedPdu) else None
+
+
+def with_sent_marker(pdu: bytes, on_sent: OnSent | None) -> bytes:
+    """``pdu`` carrying ``on_sent`` (``pdu`` itself when there is no marker)."""
+    return pdu if on_sent is None else MarkedPdu(pdu, on_sent)
 
 
 @dataclasses.dataclass
@@ -176,6 +214,10 @@ class AclLink:
     peer_address: Address
     in_flight: int = 0  # fragments the controller has not completed yet
     queue: deque[bytes] = dataclasses.field(default_factory=deque)
+    queued_total: int = 0  # fragments ever queued on this link
+    completed_total: int = 0  # fragments ever completed by the controller
+    #: Completion markers: (queued_total of the PDU's last fragment, on_sent), in order.
+    markers: deque[tuple[int, OnSent]] = dataclasses.field(default_factory=deque)
     rx_buffer: bytearray = dataclasses.field(default_factory=bytearray)
     rx_expected: int | None = None  # whole PDU length once the L2CAP header is in
 
@@ -332,8 +374,12 @@ class HciDriver:
         self.acl_credits = max(0, total_packets - in_flight)
         self._pump_acl()
 
-    def send_acl(self, handle: int, l2cap_pdu: bytes, now: int) -> None:
-        """Queue one L2CAP PDU for ``handle``, fragmented to the controller's buffers."""
+    def send_acl(self, handle: int, l2cap_pdu: bytes, now: int, on_sent: OnSent | None = None) -> None:
+        """Queue one L2CAP PDU for ``handle``, fragmented to the controller's buffers.
+
+        ``on_sent(now)`` (or the marker of a :class:`MarkedPdu`) is called once the
+        controller completed every fragment of this PDU; never if the link goes away first.
+        """
         link = self.connections.get(handle)
         if link is None:
             raise LocalError(f"no connection with handle 0x{handle:03X}")
@@ -345,6 +391,10 @@ class HciDriver:
             pb = hci_acl.PB_FIRST_NON_FLUSHABLE if start == 0 else hci_acl.PB_CONTINUING_FRAGMENT
             fragment = hci_acl.HciAclData(handle, pb, hci_acl.BC_POINT_TO_POINT, data[start : start + size])
             link.queue.append(fragment.to_bytes())
+            link.queued_total += 1
+        marker = on_sent if on_sent is not None else sent_marker(l2cap_pdu)
+        if marker is not None:
+            link.markers.append((link.queued_total, marker))
         if handle not in self._ready:
             self._ready.append(handle)
         self._pump_acl()
@@ -353,6 +403,24 @@ class HciDriver:
         """Fragments queued in the host for ``handle`` (not yet given to the controller)."""
         link = self.connections.get(handle)
         return len(link.queue) if link is not None else 0
+
+    def acl_unsent(self, handle: int) -> int:
+        """Fragments of ``handle`` queued here or not yet completed by the controller."""
+        link = self.connections.get(handle)
+        return link.queued_total - link.completed_total if link is not None else 0
+
+    def when_sent(self, handle: int, on_sent: OnSent) -> bool:
+        """Call ``on_sent(now)`` once every fragment queued so far for ``handle`` was
+        completed (at once if none is outstanding). False (never called) if there is no
+        such connection; dropped, uncalled, if it disconnects first."""
+        link = self.connections.get(handle)
+        if link is None:
+            return False
+        if link.completed_total >= link.queued_total:
+            on_sent(self.now)
+        else:
+            link.markers.append((link.queued_total, on_sent))
+        return True
 
     def _pump_acl(self) -> None:
         while self.acl_credits > 0 and self._ready:
@@ -369,6 +437,7 @@ class HciDriver:
             self._send_packet(H4_ACL, packet)
 
     def _completed_packets(self, event: HCI_Number_Of_Completed_Packets_Event) -> None:
+        done: list[OnSent] = []
         for entry in event.handles:
             link = self.connections.get(entry.connection_handle)
             count = entry.num_completed_packets
@@ -379,7 +448,12 @@ class HciDriver:
             self.stats.completed_packets_excess += count - freed
             link.in_flight -= freed
             self.acl_credits += freed
+            link.completed_total += freed
+            while link.markers and link.markers[0][0] <= link.completed_total:
+                done.append(link.markers.popleft()[1])
         self._pump_acl()
+        for on_sent in done:  # after the bookkeeping: a marker may send the next PDU
+            on_sent(self.now)
 
     # -- input -------------------------------------------------------------------------
     def receive_packet(self, h4_type: int, packet: bytes, now: int) -> None:
@@ -600,6 +674,10 @@ __all__ = [
     "HciStats",
     "AclLink",
     "HciDriver",
+    "MarkedPdu",
+    "OnSent",
+    "sent_marker",
+    "with_sent_marker",
     "command_name",
     "completion_status",
     "error_name",

@@ -319,6 +319,8 @@ class Host:
         self._hci_out.append((h4_type, packet))
 
     def _send_l2cap(self, handle: int, frame: bytes) -> None:
+        # ``frame`` may be a MarkedPdu whose "sent" callback the HCI driver calls when the
+        # controller completed its last fragment: pass the object itself on, never a copy.
         self.hci.send_acl(handle, frame, self.now)
 
     def _emit(self, event: HostEvent) -> None:

@@ -5,9 +5,10 @@ Theory of operation
 One :class:`L2cap` serves every ACL connection of a host. It is sans-IO: whole basic
 frames come in through :meth:`L2cap.receive_acl` (the HCI driver has already reassembled
 the ACL fragments), frames go out through the ``send_acl(handle, frame)`` callable given
-at construction, and the only clock is the ``now`` (integer ns) passed to each input;
-:meth:`L2cap.get_timer` gives the earliest RTX deadline and :meth:`L2cap.handle_timer`
-expires it.
+at construction (a frame may be a :class:`~host.hci.MarkedPdu` carrying a "sent" marker
+for the HCI driver: pass it on unchanged), and the only clock is the ``now`` (integer
+ns) passed to each input; :meth:`L2cap.get_timer` gives the earliest RTX deadline and
+:meth:`L2cap.handle_timer` expires it.
 
 Routing (Vol 3 Part A 2.1): CID 0x0005 is the LE signalling channel, handled here;
 other fixed channels (ATT 0x0004, SMP 0x0006, ...) go to the callback registered with
@@ -41,6 +42,7 @@ import dataclasses
 import enum
 from typing import Callable, Final, Literal
 
+from host.hci import OnSent, sent_marker, with_sent_marker
 from host.l2cap_coc import (
     LE_PSM_DYNAMIC_MIN,
     LE_PSM_MAX,
@@ -242,10 +244,16 @@ class L2cap:
             raise L2capLocalError(f"fixed channel 0x{cid:04X} is already registered")
         self._fixed[cid] = on_pdu
 
-    def send_fixed(self, handle: int, cid: int, payload: bytes) -> None:
-        """Send ``payload`` in one basic frame on channel ``cid`` of connection ``handle``."""
+    def send_fixed(self, handle: int, cid: int, payload: bytes, on_sent: OnSent | None = None) -> None:
+        """Send ``payload`` in one basic frame on channel ``cid`` of connection ``handle``.
+
+        ``on_sent(now)`` (or the marker of a :class:`~host.hci.MarkedPdu` payload) rides
+        on the frame to the HCI driver, which calls it once the controller completed the
+        frame's every fragment.
+        """
         self._link(handle)
-        self._send_acl(handle, L2capFrame(cid, bytes(payload)).to_bytes())
+        marker = on_sent if on_sent is not None else sent_marker(payload)
+        self._send_acl(handle, with_sent_marker(L2capFrame(cid, bytes(payload)).to_bytes(), marker))
 
     def _link(self, handle: int) -> _Link:
         link = self._links.get(handle)

@@ -14,11 +14,18 @@ connection is gone raises ``ConnectionError("Not connected")``.
 :class:`PacketBuffer` keeps whole packets (``buffer_size`` packets of
 ``max_packet_size``; the oldest is dropped to make room). As server it serves the first
 client that writes or subscribes to notifications and forgets it when it unsubscribes or
-disconnects; as client it subscribes (notifications preferred) when created. ``write``
-sends one packet at once (notification/indication as server; Write Command, or Write
-Request when the characteristic lacks WRITE_NO_RESPONSE, as client). ``readinto``
+disconnects; as client it subscribes (notifications preferred) when created. ``readinto``
 never blocks: it returns 0 when no packet is waiting (and lets simulated time advance,
 since callers poll it).
+
+Outgoing packets follow the nRF port: one packet is in flight at a time (a notification
+until the host's "sent" signal, the SoftDevice's HVN_TX_COMPLETE; an indication until its
+confirmation; a Write Command until "sent"; a Write Request until its response). While
+one is in flight, ``write`` appends to the *pending* packet (``header`` only when it is
+empty) and returns at once; a write whose data do not fit the pending packet
+(``outgoing_packet_length``) first waits (simulated time) until the pending packet has
+left. When the in-flight packet completes, the pending one goes out. ``flush`` waits
+until nothing is pending or in flight. A new or lost connection forgets both.
 """
 
 from __future__ import annotations
@@ -26,10 +33,12 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Self
 
+from host.att import AttError, AttLocalError
+from host.hci import LocalError
 from phy.units import MS
 
 from .errors import DEINITED_MESSAGE, NOT_CONNECTED, BluetoothError, ConnectionError
-from .gatt import Characteristic, _remote_write
+from .gatt import Characteristic
 from .node import BleioNode, LinkState
 from .values import buffer_bytes, check_type, int_min, writable_buffer
 
@@ -198,6 +207,11 @@ class PacketBuffer:
         self._packets: deque[bytes] = deque()
         self._used = 0
         self._outgoing = bool(outgoing)
+        #: The packet being filled, the link it is for, and whether one is in flight.
+        self._pending = bytearray()
+        self._out_link: LinkState | None = None
+        self._in_flight = False
+        self._flight = 0  # bumped to disown the callbacks of a forgotten packet
         node = self._node
         if self._client:
             self._link = _remote_link(characteristic)
@@ -268,14 +282,15 @@ class PacketBuffer:
         return len(packet)
 
     def write(self, data: Any, *, header: Any = None) -> int:
-        """Send ``header`` + ``data`` as one packet; the bytes written (0 when not connected)."""
-        characteristic = self._check()
+        """Add ``data`` (after ``header`` when the pending packet is empty) to the pending
+        packet; the bytes written (0 when not connected). See the module docstring."""
+        self._check()
         payload = buffer_bytes(data)
         head = b"" if header is None else buffer_bytes(header)
         if not self._outgoing:
             raise BluetoothError("Writes not supported on Characteristic")
-        conn = self._connection()
-        if conn is None:
+        link = self._out_state()
+        if link is None:
             return 0
         outgoing_length = self._outgoing_length()
         total = len(payload) + len(head)
@@ -283,24 +298,88 @@ class PacketBuffer:
             raise ValueError("Total data to write is larger than outgoing_packet_length")
         if total > self._max_packet:
             raise ValueError("Total data to write is larger than max_packet_size")
-        packet = head + payload
-        node = self._node
-        if self._client:
-            assert self._link is not None
-            _remote_write(node, self._link, characteristic._handle, packet, self._write_type == "command")
-            return total
-        characteristic._service._commit()
-        server = node.host.gatt_server
-        if self._write_type == "notify":
-            server.notify(characteristic._handle, packet, connection=conn)
-        else:
-            server.indicate(characteristic._handle, node.now, packet, connection=conn)
-        node.service()
-        return total
+        room = min(outgoing_length, self._max_packet)
+        if self._pending and len(self._pending) + len(payload) > room:
+            # The pending packet is full: wait until it has gone out.
+            self._node.wait_until(lambda: not self._pending or self._out_state() is not link, None)
+            if self._out_state() is not link:
+                return 0
+        written = 0
+        if not self._pending:
+            self._pending += head
+            written += len(head)
+        self._pending += payload
+        written += len(payload)
+        if not self._in_flight:
+            self._send_pending()
+        return written
 
     def flush(self) -> None:
-        """Every packet goes out when written: nothing to wait for."""
+        """Wait (simulated time) until nothing is pending or in flight (or the link is gone)."""
         self._check()
+        link = self._out_state()
+        if link is None:
+            return
+        self._node.wait_until(
+            lambda: (not self._pending and not self._in_flight) or self._out_state() is not link, None
+        )
+
+    def _out_state(self) -> LinkState | None:
+        """The link writes go to now; the outgoing state is forgotten when it changed."""
+        conn = self._connection()
+        link = None if conn is None else self._node.links.get(conn)
+        if link is not self._out_link:
+            self._out_link = link
+            self._pending = bytearray()
+            self._in_flight = False
+            self._flight += 1
+        return link
+
+    def _send_pending(self) -> None:
+        """``queue_next_write``: put the pending packet in flight. A packet the host
+        refuses (link closing, client not subscribed) is dropped; the board would keep it
+        and hang the next write that does not fit."""
+        characteristic = self._characteristic
+        link = self._out_link
+        if not self._pending or characteristic is None or link is None or not link.connected:
+            return
+        packet = bytes(self._pending)
+        self._pending = bytearray()
+        self._in_flight = True
+        self._flight += 1
+        flight = self._flight
+
+        def done(*_: object) -> None:
+            if flight != self._flight:
+                return
+            self._in_flight = False
+            self._send_pending()
+            self._node.pulse()
+
+        node = self._node
+        host = node.host
+        handle = characteristic._handle
+        try:
+            if self._client:
+                if self._write_type == "command":
+                    sent = host.att_bearer(link.handle).write_without_response(handle, packet, on_sent=done)
+                else:
+                    host.gatt_client(link.handle).write(handle, packet, node.now, on_done=done)
+                    sent = True
+            else:
+                characteristic._service._commit()
+                server = host.gatt_server
+                if self._write_type == "notify":
+                    subscribed = bool(server.subscription(link.handle, handle) & 1)
+                    sent = subscribed and host.att_bearer(link.handle).notify(handle, packet, on_sent=done)
+                else:
+                    sent = bool(server.indicate(handle, node.now, packet, connection=link.handle,
+                                                on_done=done))
+        except (LocalError, AttLocalError, AttError):
+            sent = False
+        if not sent and flight == self._flight:
+            self._in_flight = False
+        node.service()
 
     def _mtu_payload(self) -> int | None:
         conn = self._connection()

@@ -488,14 +488,15 @@ def _link_of(service: Service) -> LinkState:
 
 
 def _remote_write(node: BleioNode, link: LinkState, handle: int, data: bytes, without_response: bool) -> None:
-    """``bleio_gattc_write``: wait while the previous request is busy, send, do not wait."""
+    """``bleio_gattc_write``: wait while the previous request is busy, send, do not wait
+    (the response of a Write Request wakes whoever waits for the client to be idle)."""
     node.wait_client_idle(link)
     try:
         client = node.host.gatt_client(link.handle)
         if without_response:
             client.write_without_response(handle, data, node.now)
         else:
-            client.write(handle, data, node.now)
+            client.write(handle, data, node.now, lambda outcome: node.pulse())
     except LocalError:
         raise ConnectionError(NOT_CONNECTED) from None
     except AttLocalError:

@@ -305,13 +305,14 @@ class BleioNode:
 
     def wait_client_idle(self, link: LinkState) -> None:
         """Wait while the link's previous GATT request is still busy (the SoftDevice's
-        NRF_ERROR_BUSY loop before a write)."""
+        NRF_ERROR_BUSY loop before a write): until its response, which pulses the waiters
+        (requests this personality starts pulse when they complete; the host's own emit an
+        event), or the link goes away."""
         try:
             client = self.host.gatt_client(link.handle)
         except LocalError:
             raise ConnectionError(NOT_CONNECTED) from None
-        while client.busy and link.connected and self.in_firmware():
-            self.runtime.sleep_ns(POLL_NS)
+        self.wait_until(lambda: not client.busy or not link.connected, None)
         if not link.connected:
             raise ConnectionError(NOT_CONNECTED)
 
