@@ -42,10 +42,13 @@ from host.events import (
     Connected,
     ConnectionUpdated,
     ConnectionUpdateFailed,
+    DataLengthChanged,
     EncryptionChanged,
     HostEvent,
     MtuChanged,
     PairingComplete,
+    PhyUpdated,
+    PhyUpdateFailed,
     PowerOnFailed,
     SubscriptionChanged,
 )
@@ -339,7 +342,7 @@ class Device:
         elif isinstance(event, (AdvertisingStarted, AdvertisingStopped, AdvertisingStartFailed)):
             self._adv_events.append(event)
         elif isinstance(event, (ConnectionUpdated, ConnectionUpdateFailed, MtuChanged, PairingComplete,
-                                EncryptionChanged)):
+                                EncryptionChanged, PhyUpdated, PhyUpdateFailed, DataLengthChanged)):
             conn = self.connections.get(event.handle)
             if conn is not None:
                 conn._on_event(event)

@@ -16,7 +16,9 @@ Targets of reads and writes are a discovered :class:`~emu.device_gatt.RemoteChar
 Notifications and indications of a subscribed characteristic go to its callback (run
 with the waiter's ``call_soon``), or, without a callback, to a queue read by
 :meth:`Connection.next_value`. Link events (parameter updates, MTU, pairing, encryption
-changes, disconnection) are fed by the device from the host's events.
+changes, PHY updates, data length changes, disconnection) are fed by the device from the
+host's events; :meth:`Connection.set_phy` and :meth:`Connection.set_data_length` use
+:mod:`host.gap_phy` (Vol 4 Part E 7.8.33, 7.8.49).
 
 Security: :meth:`Connection.pair` always runs a fresh pairing (or, as peripheral, sends
 a Security Request); :meth:`Connection.encrypt` re-encrypts a reconnection with the LTK
@@ -31,18 +33,23 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 from host.events import (
     ConnectionUpdated,
     ConnectionUpdateFailed,
+    DataLengthChanged,
     EncryptionChanged,
     HostEvent,
     MtuChanged,
     PairingComplete,
+    PhyUpdated,
+    PhyUpdateFailed,
 )
+from host.gap import Connection as GapConnection
+from host.gap_phy import PHY_BIT_1M, PHY_BIT_2M, PHY_BIT_CODED, tx_time_for
 from host.gap_params import ConnectionParameters
 from host.gatt_client import GattClient, GattOperation
 from host.hci import LocalError
 from host.smp_types import LinkSecurity, SmpLocalError
 from host.uuid import UUID
 from linklayer.address import Address
-from phy.units import MS, UNIT_10MS
+from phy.units import MS, UNIT_10MS, US
 
 from emu.device_errors import (
     DeviceError,
@@ -64,11 +71,37 @@ from emu.device_gatt import (
 if TYPE_CHECKING:
     from emu.device import Device
 
-__all__ = ["Connection", "Target", "connection_parameters", "ms_to_ns"]
+__all__ = ["Connection", "DataLength", "PhyName", "Target", "connection_parameters", "ms_to_ns"]
 
 T = TypeVar("T")
 Target = RemoteCharacteristic | RemoteDescriptor | int
 ValueCallback = Callable[[bytes], object]
+#: A PHY by name: ``"1M"``, ``"2M"`` or ``"coded"`` (LE 1M, LE 2M, LE Coded).
+PhyName = str
+#: ``(max_tx_octets, max_tx_time_us, max_rx_octets, max_rx_time_us)`` in effect.
+DataLength = tuple[int, int, int, int]
+
+_PHY_BITS = {"1m": PHY_BIT_1M, "2m": PHY_BIT_2M, "coded": PHY_BIT_CODED}
+_PHY_NAMES = {1: "1M", 2: "2M", 3: "coded"}
+
+
+def _phy_bits(what: str, phys: PhyName | Sequence[PhyName]) -> int:
+    """The HCI PHYS bit field (Vol 4 Part E 7.8.49) of a PHY name or a list of names."""
+    if isinstance(phys, str):
+        names: list[object] = [phys]
+    elif isinstance(phys, (list, tuple)):
+        names = list(phys)
+    else:
+        raise DeviceUsageError(f"set_phy: {what} PHY {phys!r}: give '1M', '2M' or 'coded' (or a list of them)")
+    bits = 0
+    for name in names:
+        bit = _PHY_BITS.get(str(name).lower()) if isinstance(name, str) else None
+        if bit is None:
+            raise DeviceUsageError(f"set_phy: {what} PHY {name!r}: give '1M', '2M' or 'coded' (or a list of them)")
+        bits |= bit
+    if not bits:
+        raise DeviceUsageError(f"set_phy: name at least one {what} PHY")
+    return bits
 
 #: How long a GATT operation may take before the call gives up (the ATT transaction
 #: timeout is 30 s, Vol 3 Part F 3.3.3; the host then fails the operation itself).
@@ -136,7 +169,11 @@ class Connection:
         self._updates: list[HostEvent] = []
         self._pairings: list[PairingComplete] = []
         self._encryptions: list[EncryptionChanged] = []
+        self._phy_events: list[PhyUpdated | PhyUpdateFailed] = []
+        self._lengths: list[DataLengthChanged] = []
         self._last_mtu = 23
+        self._last_phy: tuple[int, int] = (1, 1)
+        self._last_lengths: DataLength = (27, 328, 27, 328)
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else f"disconnected 0x{self.disconnect_reason or 0:02X}"
@@ -167,6 +204,28 @@ class Connection:
                 pass
         return self._last_mtu
 
+    def _gap(self) -> GapConnection | None:
+        return self.device.host.gap.connections.get(self.handle) if self.connected else None
+
+    @property
+    def phy(self) -> tuple[PhyName, PhyName]:
+        """The (TX, RX) PHYs of the link: ``"1M"``, ``"2M"`` or ``"coded"`` (LE 1M until
+        a PHY update reports otherwise, Vol 4 Part E 7.7.65.12)."""
+        gap = self._gap()
+        if gap is not None:
+            self._last_phy = (gap.tx_phy, gap.rx_phy)
+        return _PHY_NAMES.get(self._last_phy[0], "?"), _PHY_NAMES.get(self._last_phy[1], "?")
+
+    @property
+    def data_length(self) -> DataLength:
+        """The effective ``(max_tx_octets, max_tx_time_us, max_rx_octets, max_rx_time_us)``
+        (27 octets and 328 µs each way until an LE Data Length Change, Vol 6 Part B 4.5.10)."""
+        gap = self._gap()
+        if gap is not None:
+            self._last_lengths = (gap.max_tx_octets, gap.max_tx_time_ns // US,
+                                  gap.max_rx_octets, gap.max_rx_time_ns // US)
+        return self._last_lengths
+
     # -- events from the device ------------------------------------------------------------
 
     def _on_event(self, event: HostEvent) -> None:
@@ -182,9 +241,14 @@ class Connection:
             self._pairings.append(event)
         elif isinstance(event, EncryptionChanged):
             self._encryptions.append(event)
+        elif isinstance(event, (PhyUpdated, PhyUpdateFailed)):
+            self._phy_events.append(event)
+        elif isinstance(event, DataLengthChanged):
+            self._lengths.append(event)
 
     def _on_disconnected(self, reason: int) -> None:
         self.mtu  # remember the last ATT_MTU while the bearer still answers
+        self.phy, self.data_length  # and the last PHYs and data lengths
         self.connected = False
         self.disconnect_reason = reason
         if self.on_disconnect is not None:
@@ -441,6 +505,77 @@ class Connection:
         result = self._updates[seen]
         if isinstance(result, ConnectionUpdateFailed):
             raise DeviceError(f"connection parameter update failed: {result.reason} (status 0x{result.status:02X})")
+
+    def _procedure_budget_ms(self) -> float:
+        """How long an LL procedure with an instant may take: a margin plus a few dozen
+        connection events (the LL response timeout itself is 40 s, Vol 6 Part B 5.2)."""
+        return 5000 + 20 * self.interval_ms * (1 + self.latency)
+
+    def set_phy(
+        self,
+        tx: PhyName | Sequence[PhyName] = "2M",
+        rx: PhyName | Sequence[PhyName] = "2M",
+        timeout_ms: float | None = None,
+    ) -> tuple[PhyName, PhyName]:
+        """Ask for the PHYs ``tx`` and ``rx`` (each ``"1M"``, ``"2M"``, ``"coded"`` or a list
+        of acceptable ones; HCI_LE_Set_PHY, Vol 4 Part E 7.8.49) and wait for the LL PHY
+        Update procedure to end (Vol 6 Part B 5.1.10); returns the new (TX, RX) PHYs — the
+        peers may settle on other PHYs than asked. Raises :class:`DeviceError` with the
+        HCI status when the update failed (the peer lacks the PHY: 0x1A)."""
+        tx_bits, rx_bits = _phy_bits("TX", tx), _phy_bits("RX", rx)
+        if not self.connected:
+            raise Disconnected(f"{self!r} is disconnected", self.disconnect_reason)
+        device = self.device
+        device._check_may_block("set_phy")
+        seen = len(self._phy_events)
+        with host_errors("set_phy"):
+            device.host.gap.set_phy(self.handle, device.now, tx_phys=tx_bits, rx_phys=rx_bits)
+        device._flush()
+        budget = self._procedure_budget_ms() if timeout_ms is None else timeout_ms
+        device._wait(lambda: len(self._phy_events) > seen or not self.connected, budget, "set_phy")
+        if len(self._phy_events) <= seen:
+            raise Disconnected(f"{self!r} went down during the PHY update", self.disconnect_reason)
+        result = self._phy_events[seen]
+        if isinstance(result, PhyUpdateFailed):
+            raise DeviceError(f"PHY update failed (HCI status 0x{result.status:02X})")
+        return self.phy
+
+    def set_data_length(
+        self, octets: int = 251, time_us: int | None = None, timeout_ms: float | None = None
+    ) -> DataLength:
+        """Ask to send LL data PDUs of up to ``octets`` payload octets (27..251) taking up
+        to ``time_us`` (default: what ``octets`` need on the current PHY) with
+        HCI_LE_Set_Data_Length (Vol 4 Part E 7.8.33), and wait for the LL Data Length
+        Update procedure (Vol 6 Part B 5.1.9); returns :attr:`data_length`.
+
+        The controller reports LE Data Length Change only when the effective lengths
+        change (7.7.65.7): when ours already are ``octets``/``time_us`` this returns at
+        once; when the peer keeps them where they are (it receives no longer PDUs), it
+        returns the unchanged lengths after ``timeout_ms`` (default: the procedure's
+        usual budget). Raises :class:`DeviceError` if the controller refused."""
+        if not self.connected:
+            raise Disconnected(f"{self!r} is disconnected", self.disconnect_reason)
+        gap = self._gap()
+        tx_phy = gap.tx_phy if gap is not None else 1
+        time = tx_time_for(int(octets), tx_phy) if time_us is None else int(time_us)
+        current = self.data_length
+        if current[:2] == (octets, time):
+            return current
+        device = self.device
+        device._check_may_block("set_data_length")
+        seen = len(self._lengths)
+        status: list[int] = []
+        with host_errors("set_data_length"):
+            device.host.gap.set_data_length(self.handle, device.now, int(octets), time, on_status=status.append)
+        device._flush()
+        device._wait(lambda: bool(status) or not self.connected, 5000, "set_data_length")
+        if status and status[0] != 0:
+            raise DeviceError(f"data length update refused (HCI status 0x{status[0]:02X})")
+        budget = self._procedure_budget_ms() if timeout_ms is None else timeout_ms
+        device.waiter.wait_until(lambda: len(self._lengths) > seen or not self.connected, ms_to_ns(budget))
+        if not self.connected:
+            raise Disconnected(f"{self!r} went down during the data length update", self.disconnect_reason)
+        return self.data_length
 
     def pair(self, timeout_ms: float = 30_000) -> object:
         """Pair (central) or ask the central to (peripheral, Security Request) with the

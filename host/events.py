@@ -241,7 +241,9 @@ class ConnectionParameterRequest(HostEvent):
 
 @dataclass(frozen=True)
 class DataLengthChanged(HostEvent):
-    """LE Data Length Change (7.7.65.7); times in nanoseconds."""
+    """LE Data Length Change (Vol 4 Part E 7.7.65.7): the effective maximum payload
+    octets and times of a connection changed (whichever side started the Data Length
+    Update procedure); times in nanoseconds."""
 
     handle: int
     max_tx_octets: int
@@ -252,12 +254,22 @@ class DataLengthChanged(HostEvent):
 
 @dataclass(frozen=True)
 class PhyUpdated(HostEvent):
-    """LE PHY Update Complete (7.7.65.12)."""
+    """The PHYs of a connection changed or a PHY update this host asked for completed
+    (LE PHY Update Complete with status 0, Vol 4 Part E 7.7.65.12), whichever side
+    started the procedure. PHYs: 1 LE 1M, 2 LE 2M, 3 LE Coded."""
+
+    handle: int
+    tx_phy: int
+    rx_phy: int
+
+
+@dataclass(frozen=True)
+class PhyUpdateFailed(HostEvent):
+    """A PHY update this host asked for failed: HCI_LE_Set_PHY refused (Command Status,
+    7.8.49) or LE PHY Update Complete with a non-zero status (7.7.65.12)."""
 
     handle: int
     status: int
-    tx_phy: int
-    rx_phy: int
 
 
 @dataclass(frozen=True)
@@ -473,6 +485,7 @@ __all__ = [
     "ConnectionParameterRequest",
     "DataLengthChanged",
     "PhyUpdated",
+    "PhyUpdateFailed",
     "RemoteFeatures",
     "RemoteVersion",
     "EncryptionChanged",

@@ -27,7 +27,8 @@ configured), legacy otherwise. With extended commands, an advertising set still 
 legacy PDUs whenever its data fits in 31 octets, unless told otherwise
 (:attr:`AdvertisingParameters.legacy`); data longer than 31 octets needs extended PDUs.
 
-Connection parameter updates are :mod:`host.gap_updates` (mixed into :class:`Gap`). Own
+Connection parameter updates are :mod:`host.gap_updates`, PHY and data length updates
+:mod:`host.gap_phy` (both mixed into :class:`Gap`). Own
 private addresses (:meth:`Gap.set_private_address`) replace the static address for
 Own_Address_Type 1; advertising and scanning that use it are paused around
 LE_Set_Random_Address, which the controller refuses while they run.
@@ -59,6 +60,7 @@ from host.events import (
 )
 from host.events import report_from_directed, report_from_extended, report_from_legacy
 from host.gap_updates import ConnectionUpdates, L2capUpdateRequest, ParameterPolicy
+from host.gap_phy import PhyAndDataLength
 from host.gap_params import (
     AdvertisingParameters,
     ConnectionParameters,
@@ -129,7 +131,17 @@ class Connection:
     local_address: Address | None = None
     update_in_progress: str | None = None  # "ll" | "l2cap" | "central"
     pending_update: ConnectionParameters | None = None
+    update_retries: int = 0  # times the pending update was started again after a collision
+    update_retry_at: int | None = None  # when it starts again (after the colliding procedure)
     remote_features: int | None = None
+    #: PHYs (1 LE 1M, 2 LE 2M, 3 LE Coded) and effective data lengths (:mod:`host.gap_phy`).
+    tx_phy: int = 1
+    rx_phy: int = 1
+    phy_update_pending: bool = False
+    max_tx_octets: int = 27
+    max_tx_time_ns: int = 328_000
+    max_rx_octets: int = 27
+    max_rx_time_ns: int = 328_000
 
 
 @dataclasses.dataclass
@@ -145,7 +157,7 @@ class _Connect:
 
 
 
-class Gap(ConnectionUpdates):
+class Gap(ConnectionUpdates, PhyAndDataLength):
     """The GAP procedures of one host; see the module docstring."""
 
     def __init__(
@@ -600,7 +612,8 @@ class Gap(ConnectionUpdates):
 
     # -- timer -------------------------------------------------------------------------
     def get_timer(self) -> int | None:
-        times = [t for t in (self._scan_deadline, self._connect.deadline if self._connect else None) if t is not None]
+        times = [t for t in (self._scan_deadline, self._connect.deadline if self._connect else None,
+                             self._update_retry_deadline()) if t is not None]
         return min(times) if times else None
 
     def handle_timer(self, now: int) -> None:
@@ -618,6 +631,7 @@ class Gap(ConnectionUpdates):
         attempt = self._connect
         if attempt is not None and attempt.deadline is not None and attempt.deadline <= now:
             self._cancel(attempt, "timeout")
+        self._retry_updates(now)
 
     # -- events ------------------------------------------------------------------------
     def handle_event(self, event: HciEvent, now: int) -> bool:
@@ -634,6 +648,10 @@ class Gap(ConnectionUpdates):
             self._update_complete(event)
         elif isinstance(event, le.HCI_LE_Remote_Connection_Parameter_Request_Event):
             self._remote_parameter_request(event)
+        elif isinstance(event, le.HCI_LE_PHY_Update_Complete_Event):
+            self._phy_update_complete(event)
+        elif isinstance(event, le.HCI_LE_Data_Length_Change_Event):
+            self._data_length_change(event)
         elif isinstance(event, le.HCI_LE_Read_Remote_Features_Complete_Event):
             conn = self.connections.get(event.connection_handle)
             if conn is not None and event.status == 0:

@@ -12,6 +12,9 @@ installs. Requests from the peer (LE Remote Connection Parameter Request events,
 requests reaching a central) are decided by ``parameter_policy`` (default: accept valid
 parameters) and reported as :class:`~host.events.ConnectionParameterRequest`. Outcomes
 are :class:`~host.events.ConnectionUpdated` or :class:`~host.events.ConnectionUpdateFailed`.
+An LL update that loses a collision with the peer's procedure (0x23, 0x2A: both started a
+procedure with an instant at once, Vol 6 Part B 5.3) is started again once the winner's
+instant has passed, up to :data:`UPDATE_RETRIES` times, before it is reported failed.
 """
 
 from __future__ import annotations
@@ -36,12 +39,21 @@ from phy.units import UNIT_10MS, UNIT_1250US
 if TYPE_CHECKING:
     from host.gap import Connection
 
-__all__ = ["ConnectionUpdates", "L2capUpdateRequest", "ParameterPolicy"]
+__all__ = ["UPDATE_RETRIES", "UPDATE_RETRY_EVENTS", "ConnectionUpdates", "L2capUpdateRequest", "ParameterPolicy"]
 
 #: ``(handle, parameters) -> accept?`` for a peer's request.
 ParameterPolicy = Callable[[int, ConnectionParameters], bool]
 #: ``(handle, parameters, now, on_result(accepted))``: send an L2CAP update request.
 L2capUpdateRequest = Callable[[int, ConnectionParameters, int, Callable[[bool], None]], None]
+
+
+#: How many times an update that lost a collision is started again.
+UPDATE_RETRIES = 3
+#: Connection events (times 1 + latency) to wait first: the winner's instant is at least
+#: 6 events after it started (Vol 6 Part B 5.1.1), usually a few more.
+UPDATE_RETRY_EVENTS = 12
+#: Statuses of a procedure that lost a collision (Vol 1 Part F 2: 0x23, 0x2A).
+_COLLISIONS = frozenset({int(ErrorCode.LL_PROCEDURE_COLLISION), int(ErrorCode.DIFFERENT_TRANSACTION_COLLISION)})
 
 
 class ConnectionUpdates:
@@ -74,6 +86,7 @@ class ConnectionUpdates:
         self.hci.tick(now)
         conn = self._connection(handle)
         params.validate()
+        conn.update_retries, conn.update_retry_at = 0, None
         if conn.role == "central" or self._ll_request_usable(conn):
             self._ll_update(conn, params, "central" if conn.role == "central" else "ll")
         else:
@@ -149,12 +162,34 @@ class ConnectionUpdates:
             conn.supervision_timeout_ns = e.supervision_timeout * UNIT_10MS
             self._emit(ConnectionUpdated(conn.handle, conn.interval_ns, conn.latency, conn.supervision_timeout_ns))
             return
+        if (how in ("ll", "central") and wanted is not None and e.status in _COLLISIONS
+                and conn.update_retries < UPDATE_RETRIES):
+            # Both sides started a procedure with an instant at once and ours lost
+            # (Vol 6 Part B 5.3): the peer's goes on to its instant, ours starts again
+            # once that has passed.
+            conn.update_retries += 1
+            conn.update_in_progress = how
+            conn.update_retry_at = self.hci.now + UPDATE_RETRY_EVENTS * conn.interval_ns * (conn.latency + 1)
+            return
         if how == "ll" and wanted is not None and e.status == ErrorCode.UNSUPPORTED_REMOTE_FEATURE:
             conn.remote_features = 0  # the peer lacks the LL procedure: use L2CAP instead
             if self.l2cap_update_request is not None:
                 self._l2cap_update(conn, wanted, self.hci.now)
                 return
         self._emit(ConnectionUpdateFailed(conn.handle, e.status, "update failed"))
+
+    def _update_retry_deadline(self) -> int | None:
+        times = [c.update_retry_at for c in self.connections.values() if c.update_retry_at is not None]
+        return min(times) if times else None
+
+    def _retry_updates(self, now: int) -> None:
+        for conn in list(self.connections.values()):
+            at, wanted, how = conn.update_retry_at, conn.pending_update, conn.update_in_progress
+            if at is None or at > now:
+                continue
+            conn.update_retry_at = None
+            if wanted is not None and how in ("ll", "central"):
+                self._ll_update(conn, wanted, how)
 
     def _remote_parameter_request(self, e: le.HCI_LE_Remote_Connection_Parameter_Request_Event) -> None:
         params = ConnectionParameters.from_units(e.interval_min, e.interval_max, e.max_latency, e.timeout)

@@ -55,7 +55,6 @@ from host.events import (
     AttTimedOut,
     CommandTimedOut,
     Connected,
-    DataLengthChanged,
     Disconnected,
     EncryptionChanged,
     HostEvent,
@@ -68,7 +67,6 @@ from host.events import (
     PairingComplete,
     PasskeyDisplay,
     PasskeyRequest,
-    PhyUpdated,
     RemoteFeatures,
     RemoteVersion,
     SecurityRequested,
@@ -112,7 +110,6 @@ from linklayer.hci import le_commands as lc
 from linklayer.hci import le_events as le
 from linklayer.hci.codec import HciEvent
 from phy.types import Rng
-from phy.units import US
 
 _T = TypeVar("_T")
 
@@ -347,11 +344,6 @@ class Host:
         elif isinstance(event, he.HCI_Read_Remote_Version_Information_Complete_Event):
             self._emit(RemoteVersion(event.connection_handle, event.status, event.version,
                                      event.company_identifier, event.subversion))
-        elif isinstance(event, le.HCI_LE_Data_Length_Change_Event):
-            self._emit(DataLengthChanged(event.connection_handle, event.max_tx_octets, event.max_tx_time * US,
-                                         event.max_rx_octets, event.max_rx_time * US))
-        elif isinstance(event, le.HCI_LE_PHY_Update_Complete_Event):
-            self._emit(PhyUpdated(event.connection_handle, event.status, event.tx_phy, event.rx_phy))
         elif isinstance(event, (he.HCI_Encryption_Change_Event, he.HCI_Encryption_Change_V2_Event)):
             key_size = event.encryption_key_size if isinstance(event, he.HCI_Encryption_Change_V2_Event) else None
             self._encryption_changed(event.connection_handle, event.status, bool(event.encryption_enabled),

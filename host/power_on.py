@@ -16,7 +16,8 @@ they record in a :class:`~host.gap_params.ControllerInfo`:
 3. LE_Read_Buffer_Size (version 2 when listed); when it reports no LE buffers, the LE
    traffic shares the ACL buffers of Read_Buffer_Size (7.8.2);
 4. Set_Event_Mask (with the LE Meta bit 61), Set_Event_Mask_Page_2 when listed,
-   LE_Set_Event_Mask, Write_LE_Host_Support when listed;
+   LE_Set_Event_Mask (always with LE Data Length Change and LE PHY Update Complete),
+   Write_LE_Host_Support when listed;
 5. with extended commands: LE_Read_Maximum_Advertising_Data_Length and
    LE_Read_Number_of_Supported_Advertising_Sets;
 6. LE_Write_Suggested_Default_Data_Length when configured; LE_Set_Random_Address
@@ -40,6 +41,10 @@ from linklayer.hci.registry import HCI_Command_Complete_Event
 from linklayer.hci.supported import LeFeature
 
 Build = Callable[[], HciCommand | None]
+
+#: LE_Set_Event_Mask bits (subevent code - 1, 7.8.1) of LE Data Length Change (0x07,
+#: 7.7.65.7) and LE PHY Update Complete (0x0C, 7.7.65.12), always enabled.
+PHY_AND_DATA_LENGTH_LE_EVENTS = (1 << (0x07 - 1)) | (1 << (0x0C - 1))
 R = TypeVar("R", bound=ReturnParameters)
 
 
@@ -131,6 +136,7 @@ def power_on_steps(
         return when(lambda: info.extended and has(cls), cls)
 
     page1, page2, le_mask = event_masks()
+    le_mask |= PHY_AND_DATA_LENGTH_LE_EVENTS  # host.gap_phy needs them, whatever the defaults
     dl = suggested_data_length
     return [
         Step(fixed(hc.HCI_Reset_Command())),
@@ -159,4 +165,4 @@ def power_on_steps(
     ]
 
 
-__all__ = ["power_on_steps"]
+__all__ = ["PHY_AND_DATA_LENGTH_LE_EVENTS", "power_on_steps"]

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from host.events import AdvertisingReport
 from host.gap_params import AdvertisingParameters, ConnectionParameters, ScanParameters
+from host.gap_phy import tx_time_for
 from host.hci import LocalError
 from host.privacy import generate_nrpa
 from phy.units import MS
@@ -498,6 +499,14 @@ class Adapter:
             raise BluetoothError("Failed to connect: internal error")
         with contextlib.suppress(Exception):  # an MTU exchange the peer already did is fine
             node.host.gatt_client(link.handle).exchange_mtu(node.now)
+        # As the Nordic port, ask for 251-octet PDUs and LE 2M (1M allowed), without
+        # waiting for either (Vol 4 Part E 7.8.33, 7.8.49); a controller lacking the
+        # commands is left as it is. A peripheral asking for its interval at the same
+        # time collides with the PHY update; its host tries again (host.gap_updates).
+        with contextlib.suppress(LocalError):
+            node.host.gap.set_data_length(link.handle, node.now, 251, tx_time_for(251))
+        with contextlib.suppress(LocalError):
+            node.host.gap.set_phy(link.handle, node.now, tx_phys=0x03, rx_phys=0x03)
         node.service()
         return connection_for(node, link)
 
