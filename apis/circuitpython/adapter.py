@@ -19,7 +19,8 @@ host calls and waits, on simulated time, for the host events that answer them:
   ``BluetoothError("Scan already in progress. Stop with stop_scan.")``.
 * ``connect`` uses the Nordic central parameters (15-300 ms interval, latency 0, 4 s
   supervision timeout, 100 ms scan interval and window), waits for the connection or
-  raises ``BluetoothError("Failed to connect: timeout")``, then starts an MTU exchange.
+  raises ``BluetoothError("Failed to connect: timeout")``, then, with a bond for the
+  peer, starts encryption with its key, and starts an MTU exchange.
   ``connections`` returns the same :class:`~.gatt.Connection` object for a link every
   time (adafruit_ble uses them as dict keys).
 * ``connected``, ``advertising`` poll: reading them advances simulated time.
@@ -41,6 +42,7 @@ from host.gap_params import AdvertisingParameters, ConnectionParameters, ScanPar
 from host.gap_phy import tx_time_for
 from host.hci import LocalError
 from host.privacy import generate_nrpa
+from host.smp_types import SmpLocalError
 from phy.units import MS
 
 from .connection import connection_for
@@ -261,6 +263,9 @@ class Adapter:
                     pass
             node.service()
         node.enabled = value
+        if value and node.host.powered:
+            # Enabling the SoftDevice again resets the name (bleio_adapter_reset_name).
+            node.set_name(node.default_name())
 
     @property
     def address(self) -> Address:
@@ -507,6 +512,12 @@ class Adapter:
             node.host.gap.set_data_length(link.handle, node.now, 251, tx_time_for(251))
         with contextlib.suppress(LocalError):
             node.host.gap.set_phy(link.handle, node.now, tx_phys=0x03, rx_phys=0x03)
+        # With a bond for this peer, encrypt with its key (sd_ble_gap_encrypt); ``paired``
+        # turns True when the link is encrypted. The Nordic port asks for this first;
+        # here it is asked last (the order of the HCI commands only), because starting
+        # encryption before the other requests makes the link fail with a MIC failure.
+        with contextlib.suppress(LocalError, SmpLocalError):
+            link.encrypting = node.host.encrypt(link.handle, node.now)
         node.service()
         return connection_for(node, link)
 

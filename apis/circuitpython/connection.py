@@ -13,6 +13,8 @@ been disconnected and can no longer be used. Create a new connection.")``.
   (``SecurityError`` with the SoftDevice's status). ``bond=False`` pairs with
   Bonding_Flags "No Bonding": the link is encrypted, no keys are distributed and no bond
   is stored on either side, so a new connection is unencrypted until paired again.
+  A central that reconnects to a bonded peer encrypts with the bond's key on its own
+  (``connect``); ``pair()`` waits for that first and returns if it succeeded.
 * ``connection_interval`` is in milliseconds (a multiple of 1.25 ms); reading it waits
   while an update is in progress; setting it asks for that interval (min = max).
 * ``discover_remote_services`` discovers services (all, or one discovery by UUID per
@@ -87,6 +89,9 @@ class Connection:
         ``SecurityError`` if it fails."""
         link = self._ensure_connected()
         node = self._node
+        # Encryption with a bond's key, started by connect(), settles first.
+        node.wait_until(lambda: not link.encrypting or not link.connected, None)
+        link = self._ensure_connected()
         if link.paired:
             return
         link.pairing = True

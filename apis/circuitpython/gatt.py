@@ -466,9 +466,14 @@ class Characteristic:
 
     def set_cccd(self, *, notify: bool = False, indicate: bool = False) -> None:
         """Write the remote characteristic's CCCD (notifications and/or indications)."""
-        if self._cccd_handle is None:
+        remote = self._service.remote
+        # A local characteristic has its CCCD from add_to_service on a board; here it
+        # gets its handle only when the service is registered, so ask the properties.
+        has_cccd = (self._cccd_handle is not None if remote
+                    else bool(self._props & (Characteristic.NOTIFY | Characteristic.INDICATE)))
+        if not has_cccd:
             raise BluetoothError("No CCCD for this Characteristic")
-        if not self._service.remote:
+        if not remote or self._cccd_handle is None:
             raise RoleError("Can't set CCCD on local Characteristic")
         link = _link_of(self._service)
         value = (1 if notify else 0) | (2 if indicate else 0)

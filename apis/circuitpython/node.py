@@ -50,6 +50,7 @@ from .errors import (
     firmware_error,
     gatt_error,
 )
+from .standins import read_setting
 
 if TYPE_CHECKING:
     from emu.personality import NodeContext
@@ -67,6 +68,8 @@ START_WAIT_NS = 1_000 * MS
 #: The interval a Nordic CircuitPython peripheral asks for when a central picked another
 #: one (``BLE_MIN_CONN_INTERVAL``: 15 "ms" in 0.625 ms units in a 1.25 ms field = 30 ms).
 PREFERRED_INTERVAL_NS = 30 * MS
+#: Size of the buffer the Nordic core reads ``CIRCUITPY_BLE_NAME`` into (NUL included).
+BLE_NAME_SETTING_BUFFER = 32
 #: Supervision timeout of the connections CircuitPython makes and asks for (4 s).
 SUPERVISION_TIMEOUT_NS = 4_000 * MS
 
@@ -91,6 +94,8 @@ class LinkState:
     encrypted: bool = False
     paired: bool = False
     pairing: bool = False
+    #: The central started encryption with a bond's key on connecting (no answer yet).
+    encrypting: bool = False
     #: (success, SMP reason, timed out) of the last pairing, for ``pair()``.
     pair_result: tuple[bool, int | None, bool] | None = None
     updating: bool = False
@@ -176,7 +181,12 @@ class BleioNode:
             self.set_name(self.default_name())
 
     def default_name(self) -> str:
-        """``CIRCUITPY`` + the last four hex digits of the printed address (Nordic, HCI)."""
+        """``CIRCUITPY_BLE_NAME`` from ``/settings.toml`` when it is a string of at most
+        31 octets (``bleio_adapter_reset_name`` reads it into a 32-octet buffer), else
+        ``CIRCUITPY`` + the last four hex digits of the printed address (Nordic, HCI)."""
+        configured = read_setting(self.runtime, "CIRCUITPY_BLE_NAME")
+        if isinstance(configured, str) and len(configured.encode("utf-8")) < BLE_NAME_SETTING_BUFFER:
+            return configured
         value = self.host.address.value
         return f"CIRCUITPY{value[1]:02x}{value[0]:02x}"
 
@@ -395,15 +405,20 @@ class BleioNode:
         self.user_advertising = False
         self._adv_token += 1
         if event.interval_ns != PREFERRED_INTERVAL_NS:
+            # The peripheral's preferred parameters (ppcp): 30 ms, latency 0, 4 s.
             try:
-                self.request_interval(link, PREFERRED_INTERVAL_NS)
+                self.request_interval(link, PREFERRED_INTERVAL_NS, 0, SUPERVISION_TIMEOUT_NS)
             except ValueError:
                 pass
 
-    def request_interval(self, link: LinkState, interval_ns: int) -> None:
-        """Ask for a new connection interval (``sd_ble_gap_conn_param_update``)."""
-        timeout = max(link.supervision_timeout_ns, SUPERVISION_TIMEOUT_NS)
-        params = ConnectionParameters(interval_ns, interval_ns, link.latency, timeout)
+    def request_interval(
+        self, link: LinkState, interval_ns: int, latency: int | None = None, timeout_ns: int | None = None
+    ) -> None:
+        """Ask for a new connection interval (``sd_ble_gap_conn_param_update``); the
+        latency and supervision timeout stay the link's unless given."""
+        latency = link.latency if latency is None else latency
+        timeout = link.supervision_timeout_ns if timeout_ns is None else timeout_ns
+        params = ConnectionParameters(interval_ns, interval_ns, latency, timeout)
         try:
             self.host.update_connection(link.handle, params, self.now)
         except LocalError as exc:
@@ -420,6 +435,7 @@ class BleioNode:
         if link is not None:
             link.connected = False
             link.pairing = False
+            link.encrypting = False
             link.updating = False
             link.disconnect_reason = event.reason
 
@@ -459,6 +475,7 @@ class BleioNode:
         link = self.links.get(event.handle)
         if link is None:
             return
+        link.encrypting = False
         if event.status == 0:
             link.encrypted = event.enabled
             if event.enabled:

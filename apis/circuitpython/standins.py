@@ -54,6 +54,7 @@ __all__ = [
     "make_supervisor_module",
     "make_sys_module",
     "make_time_module",
+    "read_setting",
 ]
 
 #: The CircuitPython version the node claims (``sys.implementation.version``).
@@ -587,6 +588,19 @@ def make_os_module(runtime: NodeRuntime) -> ModuleType:
     mod.uname = uname  # type: ignore[attr-defined]
     mod.getenv = getenv  # type: ignore[attr-defined]
     return mod
+
+
+def read_setting(runtime: NodeRuntime, key: str) -> Any:
+    """The value of ``key`` in the node's ``/settings.toml`` (None when absent)."""
+    importer = runtime.importer
+    if importer is None:
+        return None
+    try:
+        with importer.fs.open("/settings.toml", "r", encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    return _settings(text).get(key)
 
 
 def _settings(text: str) -> dict[str, Any]:
