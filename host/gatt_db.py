@@ -247,7 +247,9 @@ class CharacteristicDef:
     any write property). A CCCD is added when it can notify or indicate, an Extended
     Properties descriptor when ``extended_properties`` is non-zero (which also sets the
     EXTENDED_PROPERTIES property bit) and a User Description when ``user_description``
-    is given (writable with WRITABLE_AUXILIARIES).
+    is given (writable with WRITABLE_AUXILIARIES). ``cccd_after``: the CCCD comes after
+    that many of ``descriptors`` (a stack that lays descriptors out in declaration order);
+    ``None`` puts it before them.
     """
 
     uuid: UUID
@@ -263,6 +265,7 @@ class CharacteristicDef:
     cccd_permissions: Permissions = Permissions.READ | Permissions.WRITE
     read_hook: ReadHook | None = None
     write_hook: WriteHook | None = None
+    cccd_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -521,16 +524,19 @@ class AttributeDatabase:
         allowed = (1 if props & CharacteristicProperties.NOTIFY else 0) | (
             2 if props & CharacteristicProperties.INDICATE else 0
         )
-        if allowed:
-            cccd_handle = take(
-                Attribute(
-                    0, CCCD_UUID, b"\x00\x00", cdef.cccd_permissions, kind=AttributeKind.CCCD,
-                    max_length=2, fixed_length=True, cccd_allowed=allowed,
-                    characteristic_value_handle=value_handle,
-                )
-            )
+        cccd_at = 0 if cdef.cccd_after is None else max(0, min(cdef.cccd_after, len(cdef.descriptors)))
         desc_handles = []
-        for d in cdef.descriptors:
+        for i, d in enumerate((*cdef.descriptors, None)):
+            if allowed and i == cccd_at:
+                cccd_handle = take(
+                    Attribute(
+                        0, CCCD_UUID, b"\x00\x00", cdef.cccd_permissions, kind=AttributeKind.CCCD,
+                        max_length=2, fixed_length=True, cccd_allowed=allowed,
+                        characteristic_value_handle=value_handle,
+                    )
+                )
+            if d is None:
+                break
             dvalue = _check_value(d.value, d.max_length, f"descriptor {d.uuid}")
             desc_handles.append(
                 take(

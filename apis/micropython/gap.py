@@ -192,9 +192,11 @@ class GapMixin(BleCore):
     # -- observer ------------------------------------------------------------------------
 
     def gap_scan(
-        self, duration_ms: Any, interval_us: int = 1_280_000, window_us: int = 11_250, active: Any = False
+        self, duration_ms: Any = 0, interval_us: int = 1_280_000, window_us: int = 11_250, active: Any = False
     ) -> None:
-        """``BLE.gap_scan(duration_ms, interval_us=1280000, window_us=11250, active=False)``."""
+        """``BLE.gap_scan(duration_ms=0, interval_us=1280000, window_us=11250, active=False)``:
+        ``gap_scan()`` scans until ``gap_scan(None)`` (``modbluetooth.c``: the default is
+        an indefinite scan with NimBLE's background interval and window)."""
         self._check_active()
         if duration_ms is None:
             self._stop_scan()

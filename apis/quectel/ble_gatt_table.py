@@ -169,10 +169,13 @@ def _characteristic(chara: CharaRecord, hooks: Hooks) -> CharacteristicDef:
     props = CharacteristicProperties(chara.properties)
     can_subscribe = bool(props & (CharacteristicProperties.NOTIFY | CharacteristicProperties.INDICATE))
     cccd_permissions = Permissions.READ | Permissions.WRITE
+    cccd_after: int | None = None
     descriptors: list[DescriptorDef] = []
     for desc in chara.descriptors:
-        if desc.uuid == CCCD_UUID and can_subscribe:
-            cccd_permissions = permissions_of(desc.permission)  # the host's own CCCD
+        if desc.uuid == CCCD_UUID and can_subscribe and cccd_after is None:
+            # The host's own CCCD, where the firmware declared it.
+            cccd_permissions = permissions_of(desc.permission)
+            cccd_after = len(descriptors)
             continue
         descriptors.append(DescriptorDef(
             desc.uuid, desc.value, permissions_of(desc.permission),
@@ -184,7 +187,7 @@ def _characteristic(chara: CharaRecord, hooks: Hooks) -> CharacteristicDef:
         permissions = permissions_of(chara.value_permission)
     return CharacteristicDef(
         chara.uuid, props, chara.value, permissions,
-        descriptors=tuple(descriptors), cccd_permissions=cccd_permissions,
+        descriptors=tuple(descriptors), cccd_permissions=cccd_permissions, cccd_after=cccd_after,
         read_hook=hooks.read(chara.uuid), write_hook=hooks.write(chara.uuid),
     )
 

@@ -717,3 +717,29 @@ def test_open_ended_last_group_as_nimble_reports_it() -> None:
     # Find By Type Value keeps the real end (discovery by UUID).
     found = p.ask_some("06 0100 ffff 0028" + CUSTOM_LE)
     assert found == h("07 1400 1d00")
+
+
+def test_cccd_placed_among_declared_descriptors() -> None:
+    """``cccd_after``: the CCCD comes after that many declared descriptors (a stack laying
+    them out in declaration order); by default it comes before them."""
+    from host.gatt_db import CCCD_UUID, DescriptorDef
+
+    def layout(cccd_after: int | None) -> list[tuple[int, UUID]]:
+        server = GattServer()
+        chr_def = CharacteristicDef(
+            UUID(0xFEE2), CharacteristicProperties.NOTIFY,
+            descriptors=(DescriptorDef(UUID(0x2901), b"a"), DescriptorDef(UUID(0x2904), bytes(7))),
+            cccd_after=cccd_after,
+        )
+        server.add_service(ServiceDef(UUID(0xFEE0), (chr_def,)))
+        (svc,) = server.describe()
+        return [(d.handle, d.uuid) for d in svc.characteristics[0].descriptors]
+
+    assert layout(None) == [(4, CCCD_UUID), (5, UUID(0x2901)), (6, UUID(0x2904))]
+    assert layout(1) == [(4, UUID(0x2901)), (5, CCCD_UUID), (6, UUID(0x2904))]
+    assert layout(2) == [(4, UUID(0x2901)), (5, UUID(0x2904)), (6, CCCD_UUID)]
+    server = GattServer()
+    server.add_service(ServiceDef(UUID(0xFEE0), (CharacteristicDef(
+        UUID(0xFEE2), CharacteristicProperties.NOTIFY, descriptors=(DescriptorDef(UUID(0x2901), b"a"),),
+        cccd_after=1),)))
+    assert server.db.cccd_of(3) is not None and server.db.cccd_of(3).handle == 5  # notifications still find it
