@@ -111,6 +111,13 @@ _FEATURE_OF: dict[type, int] = {
     cp.LL_PHY_UPDATE_IND: int(F.LE_2M_PHY | F.LE_CODED_PHY),
     cp.LL_MIN_USED_CHANNELS_IND: int(F.MINIMUM_NUMBER_OF_USED_CHANNELS_PROCEDURE),
 }
+#: What may be handled while an encryption procedure runs; any other control PDU waits
+#: until it ends (5.1.3.1: only the procedure's own PDUs go between LL_ENC_REQ and the
+#: last LL_START_ENC_RSP, so a procedure the peer started just before is answered after).
+_DURING_ENCRYPTION = (*_ENCRYPTION_PDUS, cp.LL_TERMINATE_IND, cp.LL_REJECT_IND, cp.LL_REJECT_EXT_IND,
+                      cp.LL_UNKNOWN_RSP)
+#: At most this many held PDUs (a well-behaved peer sends one or two).
+_MAX_HELD = 8
 REMOTE_CPR_SUBEVENT = 0x06
 DATA_LENGTH_SUBEVENT = 0x07
 
@@ -136,6 +143,8 @@ class ControlProcedures(EncryptionProcedures):
         self.last_authenticated = now
         self.response_deadline: int | None = None
         self.unknown_received = 0
+        #: Control PDUs received during an encryption procedure, handled when it ends.
+        self.held: list[bytes] = []
         self.terminating = False
         self.tx_phy_pref = info.default_tx_phys
         self.rx_phy_pref = info.default_rx_phys
@@ -168,6 +177,8 @@ class ControlProcedures(EncryptionProcedures):
         return self.peer_features is None or bool(self.peer_features & feature)
 
     def _next_local(self, now: int) -> None:
+        if self.enc is not None and (self.local is None or self.local.kind is not Proc.ENCRYPTION):
+            return  # the peer's encryption procedure runs: ours start when it ends
         while self.local is None and self.pending:
             if self.pending[0].kind in INSTANT_PROCS and (self.remote_instant or self.remote_cpr is not None):
                 return  # one instant procedure at a time on a link (5.3)
@@ -418,9 +429,14 @@ class ControlProcedures(EncryptionProcedures):
             return
         if self.terminating and not isinstance(pdu, cp.LL_TERMINATE_IND):
             return
+        if self.enc is not None and not isinstance(pdu, _DURING_ENCRYPTION):
+            if len(self.held) < _MAX_HELD:
+                self.held.append(payload)
+            return
         if isinstance(pdu, _ENCRYPTION_PDUS):
             if not self.info.features & F.LE_ENCRYPTION or not self._rx_enc(pdu, now):
                 self._unknown(pdu.OPCODE)
+            self.release_held(now)
             return
         needs = _FEATURE_OF.get(type(pdu))
         if needs is not None and not self.info.features & needs:
@@ -428,6 +444,16 @@ class ControlProcedures(EncryptionProcedures):
             return
         if not self._dispatch(pdu, now):
             self._unknown(pdu.OPCODE)
+        self.release_held(now)
+
+    def release_held(self, now: int) -> None:
+        """Once no encryption procedure runs: handle the control PDUs that waited for it,
+        then start a local procedure that waited too."""
+        if self.enc is not None:
+            return
+        while self.held and self.enc is None:
+            self.on_control_pdu(self.held.pop(0), now)
+        self._next_local(now)
 
     def _unknown(self, opcode: int) -> None:
         self.unknown_received += 1

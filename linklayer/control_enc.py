@@ -21,7 +21,9 @@ A key refresh first pauses: LL_PAUSE_ENC_REQ (encrypted) ->, <- LL_PAUSE_ENC_RSP
 (encrypted, the Peripheral stops decrypting), LL_PAUSE_ENC_RSP (clear) -> (the
 Peripheral stops encrypting), then the start procedure above; it ends with
 Encryption_Key_Refresh_Complete instead of Encryption_Change. Data PDUs are held back
-(``set_data_paused``) from LL_ENC_REQ / LL_PAUSE_ENC_REQ until the procedure ends.
+(``set_data_paused``) from LL_ENC_REQ / LL_PAUSE_ENC_REQ until the procedure ends; so are
+the control PDUs of other procedures (a request the peer sent just before is answered,
+and a local procedure is started, once it is over: :meth:`release_held`).
 
 SKD and IV halves are drawn as one 96-bit number from the connection's random stream
 (SKD in the low 64 bits), air order, least significant octet first.
@@ -81,6 +83,9 @@ class EncryptionProcedures:
         raise NotImplementedError
 
     def _reject(self, opcode: int, error: int) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def release_held(self, now: int) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     # -- Central -----------------------------------------------------------------------
@@ -230,4 +235,5 @@ class EncryptionProcedures:
         self.enc = None
         link.set_data_paused(False)
         self._reject(cp.LL_ENC_REQ.OPCODE, PIN_OR_KEY_MISSING)
+        self.release_held(now)
         return True

@@ -502,6 +502,10 @@ class Adapter:
         link = node.links.get(outcome[0])
         if link is None:
             raise BluetoothError("Failed to connect: internal error")
+        # With a bond for this peer, encrypt with its key first, as the Nordic port does
+        # (sd_ble_gap_encrypt); ``paired`` turns True when the link is encrypted.
+        with contextlib.suppress(LocalError, SmpLocalError):
+            link.encrypting = node.host.encrypt(link.handle, node.now)
         with contextlib.suppress(Exception):  # an MTU exchange the peer already did is fine
             node.host.gatt_client(link.handle).exchange_mtu(node.now)
         # As the Nordic port, ask for 251-octet PDUs and LE 2M (1M allowed), without
@@ -512,12 +516,6 @@ class Adapter:
             node.host.gap.set_data_length(link.handle, node.now, 251, tx_time_for(251))
         with contextlib.suppress(LocalError):
             node.host.gap.set_phy(link.handle, node.now, tx_phys=0x03, rx_phys=0x03)
-        # With a bond for this peer, encrypt with its key (sd_ble_gap_encrypt); ``paired``
-        # turns True when the link is encrypted. The Nordic port asks for this first;
-        # here it is asked last (the order of the HCI commands only), because starting
-        # encryption before the other requests makes the link fail with a MIC failure.
-        with contextlib.suppress(LocalError, SmpLocalError):
-            link.encrypting = node.host.encrypt(link.handle, node.now)
         node.service()
         return connection_for(node, link)
 

@@ -205,3 +205,51 @@ def test_missing_key_is_reported_to_the_central() -> None:
     rig.acl(C, hc, b"still in the clear")
     rig.run(50 * MS)
     assert [a.data for _, a in P.acl_in()] == [b"still in the clear"]
+
+
+def test_a_parameters_request_crossing_the_encryption_start_waits_for_it() -> None:
+    """The Peripheral asks for new parameters (LL_CONNECTION_PARAM_REQ) in the very event
+    the Central starts encryption (LL_ENC_REQ). The Central answers it only once the
+    encryption procedure is over (5.1.3.1: nothing else goes between LL_ENC_REQ and
+    LL_START_ENC_RSP), so its LL_CONNECTION_UPDATE_IND goes out encrypted and the link
+    survives (before: sent in the clear to a Peripheral already decrypting, MIC failure)."""
+    rig = Rig(seed=54)
+    C = rig.add("c", (0.0, 0.0))
+    P = rig.add("p", (2.0, 0.0))
+    hc, hp = rig.connect(C, P, interval=8)
+    t0 = rig.now
+    rig.cmd(P, lc.HCI_LE_Connection_Update_Command(
+        connection_handle=hp, connection_interval_min=24, connection_interval_max=24, max_latency=0,
+        supervision_timeout=400, min_ce_length=0, max_ce_length=0))
+    rig.cmd(C, lc.HCI_LE_Enable_Encryption_Command(
+        connection_handle=hc, random_number=bytes.fromhex(INP["Rand"])[::-1],
+        encrypted_diversifier=int(INP["EDIV"], 16), long_term_key=LTK_HCI))
+    reply = lc.HCI_LE_Remote_Connection_Parameter_Request_Reply_Command(
+        connection_handle=hc, interval_min=24, interval_max=24, max_latency=0, timeout=400,
+        min_ce_length=0, max_ce_length=0)
+    # The Central's host answers the request the moment it hears of it; the Peripheral's
+    # host takes a while to give its LTK.
+    rig.run_until(P, "HCI_LE_Long_Term_Key_Request_Event", since=t0)
+    rig.run(20 * MS)
+    early = "HCI_LE_Remote_Connection_Parameter_Request_Event" in C.event_names(t0)
+    if early:
+        rig.cmd(C, reply)
+        rig.run(20 * MS)
+    rig.cmd(P, lc.HCI_LE_Long_Term_Key_Request_Reply_Command(connection_handle=hp, long_term_key=LTK_HCI))
+    rig.run_until(C, "HCI_Encryption_Change_Event", since=t0)
+    if not early:
+        rig.run_until(C, "HCI_LE_Remote_Connection_Parameter_Request_Event", since=t0)
+        rig.cmd(C, reply)
+    _, done = rig.run_until(P, "HCI_LE_Connection_Update_Complete_Event", since=t0)
+    assert done.status == 0 and done.connection_interval == 24
+    assert "HCI_Disconnection_Complete_Event" not in C.event_names(t0) + P.event_names(t0)
+    # Every control PDU between LL_ENC_REQ and the Central's LL_START_ENC_RSP belongs to the
+    # encryption procedure; the update comes after it, encrypted.
+    aa = C.controller.connections[hc].access_address
+    control = [(r.t, r.info.plaintext[2] if r.info.plaintext is not None else r.pdu[2])
+               for r in rig.data_packets(aa) if r.t > t0 and r.pdu[0] & 3 == 3 and r.pdu[1] > 0]
+    opcodes = [op for _, op in control]
+    enc_req, start_rsp = opcodes.index(0x03), opcodes.index(0x06)
+    assert set(opcodes[enc_req:start_rsp + 1]) <= {0x03, 0x04, 0x05, 0x06, 0x0F}  # 0x0F: the request itself
+    update = opcodes.index(0x00)  # LL_CONNECTION_UPDATE_IND
+    assert update > start_rsp
