@@ -45,7 +45,7 @@ MTU. ATT_MTU starts at 23 and becomes ``max(23, min(local_mtu, peer Rx MTU))`` a
 exchange in either direction (Vol 3 Part F 3.4.2). Our client exchanges at most once
 (:meth:`AttBearer.exchange_mtu`; a second call is an :class:`AttLocalError`); a repeated
 request from the peer is still answered but no longer changes ATT_MTU. ``local_mtu``
-must lie in 23..517; the Client Rx MTU our ATT_EXCHANGE_MTU_REQ offers (``mtu=`` of
+must lie in 23..527; the Client Rx MTU our ATT_EXCHANGE_MTU_REQ offers (``mtu=`` of
 :meth:`AttBearer.exchange_mtu`, default ``local_mtu``) becomes ``local_mtu``, so both
 directions of the exchange use the same value.
 
@@ -116,8 +116,9 @@ __all__ = [
     "decode_pdu",
 ]
 
-#: Largest ATT_MTU this stack accepts for ``local_mtu`` (512-octet value + 5 octets).
-ATT_MAX_MTU: Final = 517
+#: Largest ATT_MTU this stack accepts for ``local_mtu``: the core sets no limit, and 527 is
+#: the largest the modelled stacks offer (NimBLE's BLE_ATT_MTU_MAX; 517 fits a 512-octet value).
+ATT_MAX_MTU: Final = 527
 #: ATT transaction timeout (Vol 3 Part F 3.3.3), in nanoseconds.
 ATT_TRANSACTION_TIMEOUT_NS: Final = 30_000_000_000
 
@@ -473,7 +474,7 @@ class AttBearer:
         self, now: int, on_done: Callable[[int | AttError, int], None], *, mtu: int | None = None
     ) -> None:
         """Exchange MTU once (Vol 3 Part F 3.4.2.1), offering ``mtu`` (default
-        ``local_mtu``, 23..517): ``on_done(new ATT_MTU | AttError, now)``."""
+        ``local_mtu``, 23..527): ``on_done(new ATT_MTU | AttError, now)``."""
 
         def done(rsp: AttPdu | AttError, when: int) -> None:
             on_done(rsp if isinstance(rsp, AttError) else self._mtu, when)

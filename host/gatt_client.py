@@ -281,7 +281,7 @@ class GattClient:
     ) -> GattOperation[int]:
         """Exchange MTU (Vol 3 Part G 4.3.1), once per connection (a second call is an
         :class:`AttLocalError`), offering ``mtu`` as Client Rx MTU (default: the bearer's
-        ``local_mtu``; 23..517, else :class:`AttLocalError`); the result is the new
+        ``local_mtu``; 23..527, else :class:`AttLocalError`); the result is the new
         ATT_MTU. The bearer's ``local_mtu`` becomes ``mtu`` when the request leaves."""
         if self._mtu_requested or self.bearer.mtu_exchange_requested:
             raise AttLocalError("the client exchanges the MTU only once per connection")

@@ -125,7 +125,7 @@ class HostConfig:
     gap: GapConfig = dataclasses.field(default_factory=GapConfig)
     l2cap: L2capConfig | None = None
     command_timeout_ns: int = DEFAULT_COMMAND_TIMEOUT_NS
-    #: Our ATT Rx MTU (23..517) offered in MTU exchanges.
+    #: Our ATT Rx MTU (23..527) offered in MTU exchanges.
     att_mtu: int = 247
     #: The GAP service (Device Name, Appearance) and the GATT service in the database.
     gap_service: bool = True

@@ -313,7 +313,7 @@ class BleCore:
         elif name == "mtu":
             self._check_active()
             mtu = int(value)
-            if not 23 <= mtu <= 517:
+            if not 23 <= mtu <= 527:  # NimBLE's BLE_ATT_MTU_MAX
                 raise_errno(EINVAL)
             self._mtu = mtu
             self._mtu_changed()

@@ -84,7 +84,7 @@ def one_char_server(value: bytes = b"hello", **kw: Any) -> GattServer:
 # -- construction ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mtu", [22, 518, 0, 65535])
+@pytest.mark.parametrize("mtu", [22, 528, 0, 65535])
 def test_local_mtu_out_of_bounds_is_a_local_error(mtu: int) -> None:
     with pytest.raises(AttLocalError):
         AttBearer(1, lambda b: None, GattServer(), local_mtu=mtu)
@@ -460,7 +460,7 @@ def test_client_mtu_exchange_offers_the_given_mtu() -> None:
     assert results == [100] and peer.bearer.mtu == 100
 
 
-@pytest.mark.parametrize("mtu", [22, 518])
+@pytest.mark.parametrize("mtu", [22, 528])
 def test_client_mtu_exchange_refuses_an_mtu_out_of_range(mtu: int) -> None:
     peer = RawPeer()
     with pytest.raises(AttLocalError):

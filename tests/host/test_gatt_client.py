@@ -563,7 +563,7 @@ def test_exchange_mtu_offers_the_given_mtu() -> None:
     assert link.to_server == [bytes.fromhex("036400")]
 
 
-@pytest.mark.parametrize("mtu", [22, 518])
+@pytest.mark.parametrize("mtu", [22, 528])
 def test_exchange_mtu_out_of_range_is_a_local_error(mtu: int) -> None:
     server, _ = make_server()
     link = Link(server)

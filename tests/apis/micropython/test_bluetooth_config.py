@@ -77,6 +77,8 @@ attempt('none', lambda: ble.config())
 attempt('mixed', lambda: ble.config('mac', mtu=100))
 attempt('long name', lambda: ble.config(gap_name='x' * 32))
 attempt('mtu small', lambda: ble.config(mtu=22))
+attempt('mtu large', lambda: ble.config(mtu=528))
+attempt('mtu largest', lambda: ble.config(mtu=527))
 attempt('addr_mode get', lambda: ble.config('addr_mode'))
 attempt('addr_mode bad', lambda: ble.config(addr_mode=7))
 """})
@@ -89,6 +91,8 @@ attempt('addr_mode bad', lambda: ble.config(addr_mode=7))
         "mixed TypeError (\"can't specify pos and kw args\",)",
         "long name OSError (22,)",
         "mtu small OSError (22,)",
+        "mtu large OSError (22,)",
+        "mtu largest None",
         "addr_mode get ValueError ('unknown config param',)",
         "addr_mode bad OSError (22,)",
     ]
