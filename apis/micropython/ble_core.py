@@ -134,7 +134,7 @@ class BleCore:
     # -- plumbing -----------------------------------------------------------------------
 
     @property
-    def nimble(self) -> bool:
+    def _nimble(self) -> bool:
         return self._stack == "nimble"
 
     @property
@@ -164,7 +164,7 @@ class BleCore:
             handler(event)
 
     def _default_gap_name(self) -> bytes:
-        return b"MPY NIMBLE" if self.nimble else b"MPY BTSTACK"
+        return b"MPY NIMBLE" if self._nimble else b"MPY BTSTACK"
 
     # -- hooks the mixins fill in -------------------------------------------------------
 

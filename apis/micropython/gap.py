@@ -179,7 +179,7 @@ class GapMixin(BleCore):
             interval_min_ns=low * 625 * US,
             interval_max_ns=high * 625 * US,
             connectable=bool(connectable),
-            scannable=True if self.nimble else bool(self._resp_data),
+            scannable=True if self._nimble else bool(self._resp_data),
             own_address_type=self._own_address_type(),
             legacy=True,
         )

@@ -94,14 +94,14 @@ class GattcMixin(BleCore):
         if isinstance(outcome, AttBearerClosedError):
             return BLE_HS_ENOTCONN
         code = int(outcome.code)
-        return BLE_HS_ERR_ATT_BASE + code if self.nimble else code
+        return BLE_HS_ERR_ATT_BASE + code if self._nimble else code
 
     def _uuid_filter(self, uuid: Any) -> HostUUID | None:
         if uuid is None:
             return None
         if not isinstance(uuid, UUID):
             raise TypeError("UUID object required")
-        return to_host_uuid(uuid, nimble=self.nimble)
+        return to_host_uuid(uuid, nimble=self._nimble)
 
     # -- discovery ------------------------------------------------------------------------
 
@@ -178,7 +178,7 @@ class GattcMixin(BleCore):
         """``BLE.gattc_read(conn_handle, value_handle)``."""
         client = self._client(conn_handle)
         conn, handle = int(conn_handle), int(value_handle)
-        done_handle = handle if self.nimble else 0
+        done_handle = handle if self._nimble else 0
 
         def done(outcome: bytes | AttError) -> None:
             if not isinstance(outcome, AttError):
@@ -203,7 +203,7 @@ class GattcMixin(BleCore):
             except AttLocalError:
                 raise_errno(EINVAL)
         elif mode == 1:
-            done_handle = handle if self.nimble else 0
+            done_handle = handle if self._nimble else 0
 
             def done(outcome: None | AttError) -> None:
                 self._irq.post(IRQ.GATTC_WRITE_DONE, (conn, done_handle, self._status(outcome)))

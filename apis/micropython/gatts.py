@@ -132,7 +132,7 @@ class GattsMixin(BleCore):
     def _gatts_activate(self) -> None:
         """The radio came up: the database holds GAP and GATT only."""
         server = self._host.gatt_server
-        if not self._db_fresh or not self.nimble:
+        if not self._db_fresh or not self._nimble:
             server.db = AttributeDatabase()
             self._db_fresh = True
         else:
@@ -140,12 +140,12 @@ class GattsMixin(BleCore):
                 server.remove_service(service)
         self._values = {}
         self._add_standard_services()
-        if self.nimble and hasattr(server, "open_ended_last_group"):
+        if self._nimble and hasattr(server, "open_ended_last_group"):
             setattr(server, "open_ended_last_group", True)
 
     def _add_standard_services(self) -> None:
         server = self._host.gatt_server
-        if self.nimble:
+        if self._nimble:
             handles = server.add_gap_service(self._gap_name, 0)
             self._name_handle = handles.device_name
             server.add_gatt_service(service_changed=True, client_supported_features=False, database_hash=False)
@@ -174,10 +174,10 @@ class GattsMixin(BleCore):
         flattened in definition order)."""
         self._check_active()
         definitions = [self._service_def(s) for s in _array(services_definition, "services")]
-        if self.nimble and self._gatts_busy():
+        if self._nimble and self._gatts_busy():
             raise_errno(EBUSY)
         server = self._host.gatt_server
-        if self.nimble:
+        if self._nimble:
             # NimBLE never resets its attribute counter: handles keep growing.
             for service in list(server.db.services):
                 server.remove_service(service)
@@ -204,7 +204,7 @@ class GattsMixin(BleCore):
         uuid, chars = _fixed(service, 2)
         if not isinstance(uuid, UUID):
             raise ValueError("invalid service UUID")
-        return ServiceDef(to_host_uuid(uuid, nimble=self.nimble), tuple(self._char_def(c) for c in _array(chars, "")))
+        return ServiceDef(to_host_uuid(uuid, nimble=self._nimble), tuple(self._char_def(c) for c in _array(chars, "")))
 
     def _char_def(self, char: Any) -> CharacteristicDef:
         items = _array(char, "")
@@ -216,7 +216,7 @@ class GattsMixin(BleCore):
         flags = int(items[1]) & 0xFFFF
         descriptors = tuple(self._descriptor_def(d) for d in _array(items[2], "")) if len(items) == 3 else ()
         return CharacteristicDef(
-            to_host_uuid(uuid, nimble=self.nimble),
+            to_host_uuid(uuid, nimble=self._nimble),
             CharacteristicProperties(flags & 0x7F),
             permissions=_char_permissions(flags),
             max_length=_MAX_VALUE,
@@ -230,9 +230,9 @@ class GattsMixin(BleCore):
         if not isinstance(uuid, UUID):
             raise ValueError("invalid descriptor UUID")
         flags = int(flags_obj) & 0xFFFF
-        perms = Permissions(flags & 0xFF) if self.nimble else _char_permissions(flags)
+        perms = Permissions(flags & 0xFF) if self._nimble else _char_permissions(flags)
         return DescriptorDef(
-            to_host_uuid(uuid, nimble=self.nimble), permissions=perms, max_length=_MAX_VALUE,
+            to_host_uuid(uuid, nimble=self._nimble), permissions=perms, max_length=_MAX_VALUE,
             read_hook=self._read_hook, write_hook=self._write_hook,
         )
 

@@ -117,7 +117,7 @@ class L2capMixin(BleCore):
 
     def _check_l2cap(self) -> None:
         self._check_active()
-        if not self.nimble:
+        if not self._nimble:
             raise_errno(EOPNOTSUPP)
 
     # -- API ----------------------------------------------------------------------------

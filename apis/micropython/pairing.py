@@ -99,7 +99,7 @@ class PairingMixin(BleCore):
     # -- configuration --------------------------------------------------------------------
 
     def _config_set_extra(self, name: str, value: Any) -> bool:
-        if not self.nimble or name not in ("bond", "mitm", "io", "le_secure"):
+        if not self._nimble or name not in ("bond", "mitm", "io", "le_secure"):
             return False
         if name == "io":
             self._io = int(value)
@@ -133,7 +133,7 @@ class PairingMixin(BleCore):
     # -- the secret store -------------------------------------------------------------------
 
     def _pairing_activate(self) -> None:
-        if not self.nimble:
+        if not self._nimble:
             return
         self._apply_smp_config()
         irk = None
@@ -177,7 +177,7 @@ class PairingMixin(BleCore):
 
     def _check_pairing(self, conn_handle: Any) -> int:
         self._check_active()
-        if not self.nimble:
+        if not self._nimble:
             raise_errno(EOPNOTSUPP)
         conn = int(conn_handle)
         if conn not in self._conns:
