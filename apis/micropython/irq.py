@@ -22,6 +22,10 @@ handler in the calling firmware thread for the events MicroPython raises synchro
 from inside an API call (secrets at ``active(1)``, the local read of a data-less
 ``gatts_notify``); :meth:`IrqDispatcher.try_call_sync` runs it at once from plain
 code when that is possible (the host needs an answer before it returns).
+:meth:`IrqDispatcher.call_sync` is for the events NimBLE raises synchronously from
+inside the stack (its persistent store is the firmware: ``_IRQ_GET_SECRET`` /
+``_IRQ_SET_SECRET``): always answered before it returns, in the calling firmware thread
+or, from plain code, in a new IRQ thread that first delivers the events queued before it.
 
 An exception escaping the handler prints ``Unhandled exception in IRQ callback
 handler`` and the traceback on the node's output, and the handler is disabled
@@ -136,6 +140,35 @@ class IrqDispatcher:
             views.append(view)
             return view
         return item
+
+    def call_sync(self, event: int, data: tuple[Any, ...]) -> tuple[bool, Any]:
+        """Run the handler for an event the stack needs answered before it goes on
+        (NimBLE's store reads and writes): in the calling firmware thread (a nested call,
+        as MicroPython makes it), else, from plain code, at once in a new IRQ thread that
+        first delivers the events queued before this one, so the firmware sees them in
+        order. ``(True, result)``; ``(True, None)`` without a handler; ``(False, None)``
+        if a handler blocked (it then finishes later and its answer is lost)."""
+        if self.handler is None or self._closed:
+            return True, None
+        scheduler = self.runtime.scheduler
+        if scheduler.current is not None:
+            return True, self.call_now(event, data)
+        if scheduler.dispatching:
+            return False, None
+        box: list[Any] = []
+
+        def run() -> None:
+            while self._queue and not self._closed:
+                queued, queued_data, on_result = self._queue.popleft()
+                result = self.call_now(queued, queued_data)
+                if on_result is not None:
+                    on_result(result)
+            box.append(self.call_now(event, data))
+
+        thread = self.runtime.run_callback(run, name="irq")
+        if thread is None or not box:
+            return False, None
+        return True, box[0]
 
     def try_call_sync(self, event: int, data: tuple[Any, ...]) -> tuple[bool, Any]:
         """Run the handler to completion now, from plain code, if nothing is pending

@@ -22,12 +22,30 @@ security events become IRQs:
   key_size)``, as NimBLE's single ``BLE_GAP_EVENT_ENC_CHANGE`` per procedure (a pairing
   without keys to distribute ends with the Encryption Change itself: reported once).
 
-Bonds live in a :class:`~host.bonds.BondStore` given to the host at ``active(1)``; the
-firmware's secret store is MicroPython's ``_IRQ_GET_SECRET`` / ``_IRQ_SET_SECRET``:
-``active(1)`` asks for stored bonds ``(2, index, None)`` until ``None`` and for the
-node's IRK ``(10, 0, b'irk')`` (storing a new one with ``_IRQ_SET_SECRET (10, b'irk',
-irk)``), and every change of the store is saved as ``_IRQ_SET_SECRET (2, key, value)``
-(``value`` ``None`` deletes). Values are opaque to the firmware, as NimBLE's are.
+Bonds live in the firmware, as on the board, where NimBLE's persistent store is
+MicroPython's ``_IRQ_GET_SECRET`` / ``_IRQ_SET_SECRET``: the host's bond store is a
+:class:`FirmwareBondStore` whose every read and write calls the handler synchronously
+(:meth:`~apis.micropython.irq.IrqDispatcher.call_sync`), at the moment the stack needs
+it. Encoding (opaque bytes to the firmware, as NimBLE's structures are):
+
+* a peer's bond: ``sec_type`` 2, ``key`` = the address type octet (0 public, 1
+  random) followed by the 6 address octets least significant first, of the peer's
+  identity address; ``value`` = the UTF-8 JSON text of a one-bond
+  :class:`~host.bonds.BondStore` (LTKs both ways, IRK, CSRKs, sign counters);
+* the node's IRK: ``sec_type`` 10, ``key`` ``b'irk'``, ``value`` its 16 octets.
+
+Reads: ``(2, 0, key)`` when the stack looks a peer up: the central encrypting from a
+bond (``gap_pair``, a Security Request), the peripheral answering an LTK request (by the
+key of each connected peer whose legacy EDIV/Rand match, or by the peer's key for LE
+Secure Connections), the GATT server restoring or saving a bonded client's CCCDs;
+``(2, index, None)`` from 0 until ``None`` when iterating
+(``active(1)``, which also asks ``(10, 0, b'irk')``). Writes: ``(2, key, value)`` when a
+pairing with bonding ends (and when a sign counter or a bonded client's CCCDs change), ``(2, key, None)`` to delete,
+``(10, b'irk', irk)`` when the node draws its IRK. A falsy answer to a write is a failed
+write: the bond is not kept, so a firmware that never stores secrets cannot re-encrypt
+with the peer later, as on the board. Only the node's IRK and the bonded peers' IRKs
+(NimBLE's resolving list, rebuilt at ``active(1)``) stay in RAM, to resolve private
+addresses to the identity whose key is asked for.
 The BTstack build has no pairing: its calls raise ``OSError(EOPNOTSUPP)`` and its
 ``config`` does not know the keys.
 """
@@ -36,9 +54,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from host.bonds import BOND_STORE_VERSION, BondStore, BondStoreError
+from host.bonds import BOND_STORE_VERSION, Bond, BondStore, BondStoreError, StoredCccd, resolve_rpa
 from host.events import (
     EncryptionChanged,
     NumericComparisonRequest,
@@ -50,13 +69,15 @@ from host.hci import LocalError
 from host.smp_events import DisplayPasskeyRequest
 from host.smp_pdu import IoCapability
 from host.smp_types import SmpConfig, SmpLocalError
+from linklayer.hci.address import Address, AddressKind
+from phy.types import Rng
 
 from .ble_core import BleCore
 from .errors import EALREADY, EINVAL, ENOTCONN, EOPNOTSUPP, raise_errno
 from .gap import IRQ
 from .irq import Buf
 
-__all__ = ["PASSKEY_ACTION", "PairingMixin", "SEC_TYPE_IRK", "SEC_TYPE_PEER"]
+__all__ = ["FirmwareBondStore", "PASSKEY_ACTION", "PairingMixin", "SEC_TYPE_IRK", "SEC_TYPE_PEER"]
 
 
 class PASSKEY_ACTION:
@@ -74,6 +95,9 @@ SEC_TYPE_IRK = 10
 _IRK_KEY = b"irk"
 _MAX_STORED = 64
 
+#: ``call(event, data)``: run the IRQ handler synchronously, give its answer.
+SecretCall = Callable[[int, tuple[Any, ...]], Any]
+
 
 class PairingMixin(BleCore):
     """The pairing part of ``BLE`` (see the module docstring)."""
@@ -82,12 +106,10 @@ class PairingMixin(BleCore):
     _bond: bool
     _mitm: bool
     _le_secure: bool
-    _saved: dict[bytes, bytes]
     _reported_at: dict[int, int]
 
     def _init_pairing(self) -> None:
         self._io, self._bond, self._mitm, self._le_secure = 3, False, False, False
-        self._saved = {}
         self._reported_at = {}  # conn handle -> instant of its last pairing's report
         self._on(PasskeyRequest, self._ev_passkey_request)
         self._on(PasskeyDisplay, self._ev_passkey_display)
@@ -136,42 +158,18 @@ class PairingMixin(BleCore):
         if not self._nimble:
             return
         self._apply_smp_config()
-        irk = None
-        bonds = []
-        if self._irq.handler is not None:
-            for index in range(_MAX_STORED):
-                value = self._irq.call_now(IRQ.GET_SECRET, (SEC_TYPE_PEER, index, None))
-                if value is None:
-                    break
-                bonds.extend(_decode_bonds(value))
-            stored = self._irq.call_now(IRQ.GET_SECRET, (SEC_TYPE_IRK, 0, Buf(_IRK_KEY)))
-            if stored is not None and len(bytes(stored)) == 16:
-                irk = bytes(stored)
-        document: dict[str, Any] = {"version": BOND_STORE_VERSION, "local_irk": irk.hex() if irk else None, "bonds": []}
-        store = BondStore.from_json(json.dumps(document))
-        for bond in bonds:
-            store.add(bond)
-        if irk is None:
-            irk = store.ensure_local_irk(self._rt.stack_random)
-            if self._irq.handler is not None:
-                self._irq.call_now(IRQ.SET_SECRET, (SEC_TYPE_IRK, Buf(_IRK_KEY), Buf(irk)))
-        self._saved = {_bond_key(b.peer_address.address_type, b.peer_address.value): _encode_bond(b) for b in store}
-        store.persist = self._persist
+        store = FirmwareBondStore(self._secret_irq, self._connected_peers)
+        store.restore()
+        store.ensure_local_irk(self._rt.stack_random)
         self._host.bonds = store
 
-    def _persist(self, text: str) -> None:
-        """The host's bond store changed: save what changed with ``_IRQ_SET_SECRET``."""
-        try:
-            store = BondStore.from_json(text)
-        except BondStoreError:
-            return
-        current = {_bond_key(b.peer_address.address_type, b.peer_address.value): _encode_bond(b) for b in store}
-        for key in sorted(set(self._saved) - set(current)):
-            self._irq.post(IRQ.SET_SECRET, (SEC_TYPE_PEER, Buf(key), None))
-        for key, value in current.items():
-            if self._saved.get(key) != value:
-                self._irq.post(IRQ.SET_SECRET, (SEC_TYPE_PEER, Buf(key), Buf(value)))
-        self._saved = current
+    def _secret_irq(self, event: int, data: tuple[Any, ...]) -> Any:
+        """Ask the firmware now (NimBLE calls the handler from inside the stack)."""
+        done, result = self._irq.call_sync(event, data)
+        return result if done else None
+
+    def _connected_peers(self) -> list[Address]:
+        return [Address(info.addr[::-1], info.addr_type in (1, 3)) for _, info in sorted(self._conns.items())]
 
     # -- API ----------------------------------------------------------------------------------
 
@@ -236,8 +234,6 @@ class PairingMixin(BleCore):
         info = self._conns.get(handle)
         bonded = sec.bonded
         if not bonded and bonds is not None and info is not None:
-            from linklayer.address import Address
-
             bonded = sec.encrypted and bonds.find(Address(info.addr[::-1], info.addr_type == 1)) is not None
         self._irq.post(
             IRQ.ENCRYPTION_UPDATE, (handle, int(bool(sec.encrypted)), int(bool(sec.authenticated)), int(bool(bonded)), sec.key_size)
@@ -262,17 +258,163 @@ class PairingMixin(BleCore):
             self._encryption_update(e.handle)
 
 
-def _bond_key(address_type: int, value: bytes) -> bytes:
-    return bytes((address_type,)) + value
+class FirmwareBondStore(BondStore):
+    """The bond store of a NimBLE build: the firmware's ``_IRQ_GET_SECRET`` /
+    ``_IRQ_SET_SECRET`` (see the module docstring). ``call(event, data)`` runs the IRQ
+    handler synchronously and gives its answer; ``peers()`` gives the addresses of the
+    open connections (an LTK request names its key by EDIV/Rand, NimBLE by the peer)."""
+
+    def __init__(self, call: SecretCall, peers: Callable[[], list[Address]]) -> None:
+        super().__init__(persist=None)
+        self._call = call
+        self._peers = peers
+        #: identity -> IRK of the bonded peers: the resolving list NimBLE keeps in RAM.
+        self._irks: dict[Address, bytes] = {}
+
+    # -- the firmware's store ------------------------------------------------------------
+
+    def _read(self, identity: Address) -> Bond | None:
+        key = _address_key(identity)
+        value = self._call(IRQ.GET_SECRET, (SEC_TYPE_PEER, 0, Buf(key)))
+        if value is None:
+            return None
+        return next((b for b in _decode_bonds(value) if b.peer_address == identity), None)
+
+    def _write(self, identity: Address, bond: Bond | None) -> bool:
+        value = None if bond is None else Buf(_encode_bond(bond))
+        ok = bool(self._call(IRQ.SET_SECRET, (SEC_TYPE_PEER, Buf(_address_key(identity)), value)))
+        if ok and bond is not None and bond.peer_irk is not None:
+            self._irks[identity] = bond.peer_irk
+        elif ok:
+            self._irks.pop(identity, None)
+        return ok
+
+    def restore(self) -> None:
+        """``active(1)``: every stored bond by index (rebuilding the resolving list),
+        then the node's IRK."""
+        self._irks = {b.peer_address: b.peer_irk for b in self if b.peer_irk is not None}
+        stored = self._call(IRQ.GET_SECRET, (SEC_TYPE_IRK, 0, Buf(_IRK_KEY)))
+        try:
+            irk = bytes(stored) if stored is not None else None
+        except TypeError:
+            irk = None
+        if irk is not None and len(irk) == 16:
+            self._local_irk = irk
+
+    def ensure_local_irk(self, rng: Rng) -> bytes:
+        """This node's IRK; drawn from ``rng`` and stored with ``_IRQ_SET_SECRET (10,
+        b'irk', irk)`` the first time (kept in RAM even if the firmware fails to store it)."""
+        if self._local_irk is None:
+            self._local_irk = rng.getrandbits(128).to_bytes(16, "big")
+            self._call(IRQ.SET_SECRET, (SEC_TYPE_IRK, Buf(_IRK_KEY), Buf(self._local_irk)))
+        return self._local_irk
+
+    # -- BondStore ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __iter__(self) -> Iterator[Bond]:
+        bonds: list[Bond] = []
+        for index in range(_MAX_STORED):
+            value = self._call(IRQ.GET_SECRET, (SEC_TYPE_PEER, index, None))
+            if value is None:
+                break
+            bonds.extend(_decode_bonds(value))
+        return iter(bonds)
+
+    def to_json(self) -> str:
+        snapshot = BondStore.from_json(json.dumps({"version": BOND_STORE_VERSION, "local_irk": None, "bonds": []}))
+        for bond in self:
+            snapshot.add(bond)
+        document = json.loads(snapshot.to_json())
+        document["local_irk"] = self._local_irk.hex() if self._local_irk is not None else None
+        return json.dumps(document, indent=1, sort_keys=True)
+
+    def add(self, bond: Bond) -> None:
+        """Store ``bond`` with ``_IRQ_SET_SECRET``; a falsy answer: it is not kept. An
+        older bond with the same IRK under another identity is deleted first."""
+        irk = bond.peer_irk
+        if irk is not None and any(irk):
+            for identity, old in list(self._irks.items()):
+                if old == irk and identity != bond.peer_address:
+                    self._write(identity, None)
+        self._write(bond.peer_address, bond)
+
+    def get(self, identity: Address) -> Bond | None:
+        return self._read(identity)
+
+    def find(self, address: Address) -> Bond | None:
+        """A resolvable private address is resolved with the bonded IRKs kept in RAM;
+        the firmware is then asked by the identity's key."""
+        if address.kind is AddressKind.RESOLVABLE_PRIVATE:
+            for identity, irk in list(self._irks.items()):
+                if resolve_rpa(irk, address):
+                    return self._read(identity)
+        return self._read(address)
+
+    def find_by_ediv_rand(self, ediv: int, rand: int) -> Bond | None:
+        """The connected peer whose bond holds the legacy LTK with this EDIV and Rand
+        (each connected peer asked by its key, as NimBLE asks for the requesting peer)."""
+        if ediv == 0 and rand == 0:
+            return None
+        for peer in self._peers():
+            bond = self.find(peer)
+            ltk = bond.local_ltk if bond is not None else None
+            if bond is not None and ltk is not None and ltk.ediv == ediv and ltk.rand == rand:
+                return bond
+        return None
+
+    def remove(self, identity: Address) -> bool:
+        if self._read(identity) is None:
+            return False
+        self._write(identity, None)
+        return True
+
+    def clear(self) -> None:
+        for bond in list(self):
+            self._write(bond.peer_address, None)
+        self._irks.clear()
+
+    def next_local_sign_counter(self, identity: Address) -> int:
+        bond = self._need(identity)
+        counter = bond.local_sign_counter
+        self._write(identity, dataclasses.replace(bond, local_sign_counter=counter + 1))
+        return counter
+
+    def accept_peer_sign_counter(self, identity: Address, counter: int) -> bool:
+        bond = self._need(identity)
+        if counter < bond.peer_sign_counter:
+            return False
+        self._write(identity, dataclasses.replace(bond, peer_sign_counter=counter + 1))
+        return True
+
+    def set_gatt_state(
+        self, identity: Address, cccds: tuple[StoredCccd, ...], database_hash: bytes | None
+    ) -> None:
+        bond = self._need(identity)
+        if bond.gatt_cccds == cccds and bond.gatt_database_hash == database_hash:
+            return
+        self._write(identity, dataclasses.replace(bond, gatt_cccds=cccds, gatt_database_hash=database_hash))
+
+    def _need(self, identity: Address) -> Bond:
+        bond = self._read(identity)
+        if bond is None:
+            raise KeyError(f"no bond with {identity!r}")
+        return bond
 
 
-def _encode_bond(bond: Any) -> bytes:
+def _address_key(address: Address) -> bytes:
+    return bytes((address.address_type,)) + address.value
+
+
+def _encode_bond(bond: Bond) -> bytes:
     store = BondStore()
     store.add(bond)
     return store.to_json().encode()
 
 
-def _decode_bonds(value: Any) -> list[Any]:
+def _decode_bonds(value: Any) -> list[Bond]:
     try:
         return list(BondStore.from_json(bytes(value).decode()))
     except (BondStoreError, UnicodeDecodeError, TypeError, ValueError):
