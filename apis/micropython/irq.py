@@ -16,16 +16,14 @@ released when the handler returns (``bytes()`` them to keep them); ``uuid`` entr
 ``bluetooth.UUID`` objects. Items posted as :class:`Buf` become those memoryviews.
 
 The handler's return value goes to the ``on_result`` callback given with the event
-(``_IRQ_GATTS_READ_REQUEST`` denial codes, ``_IRQ_L2CAP_ACCEPT`` rejection,
-``_IRQ_GET_SECRET`` / ``_IRQ_SET_SECRET``). :meth:`IrqDispatcher.call_now` runs the
+(``_IRQ_GATTS_READ_REQUEST`` denial codes). :meth:`IrqDispatcher.call_now` runs the
 handler in the calling firmware thread for the events MicroPython raises synchronously
 from inside an API call (secrets at ``active(1)``, the local read of a data-less
-``gatts_notify``); :meth:`IrqDispatcher.try_call_sync` runs it at once from plain
-code when that is possible (the host needs an answer before it returns).
-:meth:`IrqDispatcher.call_sync` is for the events NimBLE raises synchronously from
-inside the stack (its persistent store is the firmware: ``_IRQ_GET_SECRET`` /
-``_IRQ_SET_SECRET``): always answered before it returns, in the calling firmware thread
-or, from plain code, in a new IRQ thread that first delivers the events queued before it.
+``gatts_notify``). :meth:`IrqDispatcher.call_sync` is for the events NimBLE raises
+synchronously from inside the stack and whose answer it waits for (``_IRQ_L2CAP_ACCEPT``;
+``_IRQ_GET_SECRET`` / ``_IRQ_SET_SECRET``, its persistent store being the firmware):
+always answered before it returns, in the calling firmware thread or, from plain code,
+in a new IRQ thread that first delivers the events queued before it.
 
 An exception escaping the handler prints ``Unhandled exception in IRQ callback
 handler`` and the traceback on the node's output, and the handler is disabled
@@ -148,7 +146,7 @@ class IrqDispatcher:
         first delivers the events queued before this one, so the firmware sees them in
         order. ``(True, result)``; ``(True, None)`` without a handler; ``(False, None)``
         if a handler blocked (it then finishes later and its answer is lost)."""
-        if self.handler is None or self._closed:
+        if self.handler is None or self._closed or not self.enabled:
             return True, None
         scheduler = self.runtime.scheduler
         if scheduler.current is not None:
@@ -163,30 +161,6 @@ class IrqDispatcher:
                 result = self.call_now(queued, queued_data)
                 if on_result is not None:
                     on_result(result)
-            box.append(self.call_now(event, data))
-
-        thread = self.runtime.run_callback(run, name="irq")
-        if thread is None or not box:
-            return False, None
-        return True, box[0]
-
-    def try_call_sync(self, event: int, data: tuple[Any, ...]) -> tuple[bool, Any]:
-        """Run the handler to completion now, from plain code, if nothing is pending
-        before it and the scheduler allows it: ``(True, result)``; else queue the event
-        and return ``(False, None)`` (its return value is then ignored)."""
-        scheduler = self.runtime.scheduler
-        if (
-            self.handler is None
-            or self._closed
-            or not self.enabled
-        ):
-            return True, None
-        if self._queue or self._delivering or scheduler.dispatching or scheduler.current is not None:
-            self.post(event, data)
-            return False, None
-        box: list[Any] = []
-
-        def run() -> None:
             box.append(self.call_now(event, data))
 
         thread = self.runtime.run_callback(run, name="irq")

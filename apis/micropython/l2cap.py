@@ -223,7 +223,7 @@ class L2capMixin(BleCore):
         if self._closed or not self._active or self._chan is not None:
             return False
         data = (channel.handle, channel.local_cid, channel.psm, channel.mtu, channel.peer_mtu)
-        done, result = self._irq.try_call_sync(IRQ.L2CAP_ACCEPT, data)
+        done, result = self._irq.call_sync(IRQ.L2CAP_ACCEPT, data)
         if done and result:
             return False
         self._adopt(channel, channel.mtu)

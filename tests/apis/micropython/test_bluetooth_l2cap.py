@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.apis.micropython.test_bluetooth_gatts import ADVERTISE, CONNECT, PRELUDE
+from tests.apis.micropython.test_bluetooth_gatts import ADVERTISE, CONNECT, PRELUDE, SERVICE
 from tests.apis.micropython.test_bluetooth_rig import failures, lines, run_nodes
 
 PSM = 0x80
@@ -106,3 +106,34 @@ def test_btstack_has_no_l2cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         monkeypatch=monkeypatch,
     )
     assert lines(record, "a") == ["(95,)"]
+
+
+def test_a_refusal_counts_while_another_irq_is_being_handled(tmp_path: Path) -> None:
+    # NimBLE asks the accept IRQ from inside the stack and waits for its answer, even when
+    # the handler is still busy with an earlier event (here a slow _IRQ_GATTS_WRITE):
+    # the refusal is honoured, the channel never opens.
+    server = PRELUDE + SERVICE + f"""
+def handler(event, data):
+    if event == 3:
+        time.sleep_ms(30)
+        return None
+    return 1 if event == 22 else None
+HANDLER = handler
+((value,),) = ble.gatts_register_services(((S, ((C1, bluetooth.FLAG_WRITE_NO_RESPONSE),)),))
+ble.l2cap_listen({PSM}, 128)
+""" + ADVERTISE + """
+print('write', wait(3)[1] == value)
+print('accept', wait(22)[2:])
+time.sleep_ms(500)
+print('connects', seen(23))
+"""
+    client = PRELUDE + CONNECT + f"""
+time.sleep_ms(200)
+ble.gattc_write(conn, 21, b'x', 0)
+ble.l2cap_connect(conn, {PSM}, 128)
+print('result', wait(24)[2:])
+"""
+    record = run_nodes(tmp_path, {"a": server, "b": client})
+    assert failures(record) == []
+    assert lines(record, "a") == ["write True", f"accept ({PSM}, 128, 128)", "connects []"]
+    assert lines(record, "b") == [f"result ({PSM}, 6)"]
