@@ -42,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Final, Literal
 
-from host.bonds import Bond, BondStore, generate_rpa, resolve_rpa
+from host.bonds import Bond, BondStore, generate_rpa
 from host.hci import HciDriver, LocalError, completion_status
 from linklayer.hci.address import Address, AddressKind
 from linklayer.hci import le_ext_commands as lx
@@ -301,10 +301,10 @@ class PrivacyManager:
         if store is None:
             return None
         if address.kind is AddressKind.RESOLVABLE_PRIVATE:
-            for bond in store:
-                if bond.peer_irk is not None and resolve_rpa(bond.peer_irk, address):
-                    return bond.peer_address
-            return None
+            # The store resolves with the IRKs it holds (a firmware-backed store keeps
+            # them in RAM and reads only the matching peer's bond).
+            found = store.find(address)
+            return None if found is None else found.peer_address
         known = store.get(address)
         return None if known is None else known.peer_address
 
