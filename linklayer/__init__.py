@@ -18,4 +18,17 @@ PDU codecs (:mod:`linklayer.pdu`, :mod:`linklayer.control_pdu`,
 :mod:`linklayer.data_pdu`), CRC/whitening/CCM (:mod:`linklayer.crypto`) and the channel
 selection algorithms (:mod:`linklayer.channels`) are pure functions and frozen
 dataclasses used by the roles.
+
+Where things are
+----------------
+* HCI front: :mod:`linklayer.controller` with its command groups ``ctrl_*``
+  (advertising, scanning, connections, commands on a connection, privacy); the codecs in
+  :mod:`linklayer.hci`.
+* Roles: :mod:`linklayer.advertiser`, :mod:`linklayer.scanner`,
+  :mod:`linklayer.initiator`, :mod:`linklayer.connection` (with ``connection_data``,
+  ``connection_timing``), LL control procedures in :mod:`linklayer.control`
+  (``control_enc``, ``control_link``); the radio in :mod:`linklayer.scheduler` and
+  :mod:`linklayer.radio`.
+* Pure parts: :mod:`linklayer.pdu`, :mod:`linklayer.pdu_ext`, :mod:`linklayer.data_pdu`,
+  :mod:`linklayer.control_pdu`, :mod:`linklayer.crypto`, :mod:`linklayer.channels`.
 """
