@@ -62,6 +62,10 @@ HciTap = Callable[[int, str, int, bytes], None]
 AirTap = Callable[[Transmission, RadioTx], None]
 
 
+#: Builds a named tuple without its Python-level ``__new__`` (a packet per delivery).
+_new_tuple = tuple.__new__
+
+
 @dataclass
 class NodeStats:
     tx_packets: int = 0
@@ -346,11 +350,12 @@ class World:
             if not rx_driver.powered:
                 continue
             rx_driver.stats.rx_packets += 1
-            # (start_ns, end_ns, channel, phy, access_address, pdu, crc, rssi_dbm, bit_errors)
-            packet = RadioPacket(
+            # RadioPacket(start_ns, end_ns, channel, phy, access_address, pdu, crc, rssi_dbm,
+            # bit_errors), made as the tuple it is (a named tuple's __new__ is slow Python).
+            packet = _new_tuple(RadioPacket, (
                 tx.start_ns, tx.end_ns, tx.channel, tx.phy, tx.access_address,
                 d.pdu, d.crc, d.rssi_dbm, d.bit_errors,
-            )
+            ))
             if self.rx_taps:
                 for rx_tap in self.rx_taps:
                     rx_tap(rx_driver, packet, tx.radio_id)

@@ -193,10 +193,28 @@ TRANSITIONS: frozenset[tuple[State, Input]] = frozenset(
     }
 )
 
+#: The states that accept a timer, and a scheduler grant: :data:`TRANSITIONS` for the two
+#: inputs of every advertising event, as tuples (membership by identity, no enum hashing).
+_TIMER_STATES = tuple(st for st in State if (st, Input.TIMER) in TRANSITIONS)
+_BEGIN_STATES = tuple(st for st in State if (st, Input.BEGIN) in TRANSITIONS)
+# Module-level names for the states tested on every packet (an enum member looked up on
+# its class costs several times a global).
+_WAITING = State.WAITING
+_TX = State.TX
+_AWAIT_REQUEST = State.AWAIT_REQUEST
+_RESPONDING = State.RESPONDING
+#: Radio operations are named tuples, whose own ``__new__`` is a slow Python function: the
+#: ones sent every advertising event are made with the tuple's.
+_new_tuple = tuple.__new__
+
 
 @dataclass(frozen=True)
 class _Step:
-    """One packet of an event still to send, and whether to listen after it."""
+    """One packet of an event still to send, and whether to listen after it.
+
+    ``airtime_ns`` and ``crc`` follow from the others; they are worked out once, as legacy
+    steps are sent again every event.
+    """
 
     channel: int
     phy: Phy
@@ -204,6 +222,12 @@ class _Step:
     listen: bool
     primary: bool
     aux_type: int | None = None  # for the capture: 0 AUX_ADV_IND, 1 AUX_CHAIN_IND, 3 AUX_SCAN_RSP
+    airtime_ns: int = field(init=False, compare=False, repr=False)
+    crc: bytes = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "airtime_ns", airtime_ns(self.phy, len(self.pdu)))
+        object.__setattr__(self, "crc", _adv_crc(self.pdu))
 
 
 class Advertiser:
@@ -249,7 +273,7 @@ class Advertiser:
 
     # -- activity interface ------------------------------------------------------------
     def next_start(self) -> int | None:
-        return self._next_start if self.state is State.WAITING else None
+        return self._next_start if self.state is _WAITING else None
 
     def reservation_ns(self) -> int:
         cached = self._reservation
@@ -274,7 +298,8 @@ class Advertiser:
         return self._deadline
 
     def begin(self, now: int) -> None:
-        if not self._accept(Input.BEGIN):
+        if self.state not in _BEGIN_STATES:  # = self._accept(Input.BEGIN)
+            self.ignored += 1
             return
         if self._expired(now):
             return
@@ -292,19 +317,21 @@ class Advertiser:
             self._next_start = now + self._interval() + self._delay()
 
     def on_timer(self, now: int) -> None:
-        if not self._accept(Input.TIMER):
+        state = self.state
+        if state not in _TIMER_STATES:  # = self._accept(Input.TIMER)
+            self.ignored += 1
             return
         self._deadline = None
-        if self.state is State.TX:
+        if state is _AWAIT_REQUEST:
+            self.radio.idle(self)
+            self._advance(now, gap_done=True)
+        elif state is _TX:
             step = self._current
             if step is not None and step.listen:
                 self._await_request(now)
             else:
                 self._advance(now)
-        elif self.state is State.AWAIT_REQUEST:
-            self.radio.idle(self)
-            self._advance(now, gap_done=True)
-        elif self.state is State.RESPONDING:
+        elif state is _RESPONDING:
             self._advance(now)
 
     def on_synced(self, now: int) -> None:
@@ -557,19 +584,23 @@ class Advertiser:
     def _transmit(self, step: _Step, start: int) -> None:
         """Send one PDU; a PDU that expects a request arms the T_IFS window with it."""
         self._current = step
-        end = start + airtime_ns(step.phy, len(step.pdu))
+        end = start + step.airtime_ns
+        # RadioTx(start, channel, phy, access_address, pdu, crc, tx_power_dbm, capture), made
+        # as the tuple it is (a named tuple's __new__ is a slow Python function).
         self.radio.transmit(
             self,
-            RadioTx(start, step.channel, step.phy, ADVERTISING_ACCESS_ADDRESS, step.pdu,
-                    _adv_crc(step.pdu), float(self.set.tx_power_dbm),
-                    None if step.aux_type is None else AirInfo(pdu_kind=1, aux_type=step.aux_type)),
+            _new_tuple(RadioTx, (
+                start, step.channel, step.phy, ADVERTISING_ACCESS_ADDRESS, step.pdu, step.crc,
+                float(self.set.tx_power_dbm),
+                None if step.aux_type is None else AirInfo(pdu_kind=1, aux_type=step.aux_type),
+            )),
             end,
         )
         self._tx_end = end
         if step.listen:
             self._await_request(start)
             return
-        self.state = State.TX
+        self.state = _TX
         self._deadline = end
 
     def _await_request(self, now: int) -> None:
@@ -577,8 +608,10 @@ class Advertiser:
         assert step is not None
         start = self._tx_end + T_IFS - T_IFS_TOLERANCE_NS
         end = self._tx_end + T_IFS + T_IFS_TOLERANCE_NS
-        self.radio.listen(self, RadioRx(start, end, step.channel, step.phy, ADVERTISING_ACCESS_ADDRESS))
-        self.state = State.AWAIT_REQUEST
+        # RadioRx(start, end, channel, phy, access_address, persistent=False), as a plain tuple.
+        self.radio.listen(self, _new_tuple(RadioRx, (
+            start, end, step.channel, step.phy, ADVERTISING_ACCESS_ADDRESS, False)))
+        self.state = _AWAIT_REQUEST
         # Nothing synced by the end of the window: the next PDU follows after the retune gap.
         self._deadline = end + self._step_gap()
 

@@ -418,6 +418,9 @@ class PrivacyCommands(ConnectionCommands, ScanningCommands):
 
     # -- advertising reports with identities ------------------------------------------------------
     def _legacy_report(self, r: ScanReport) -> None:
+        if not self.address_resolution_enabled:  # resolve_peer() would find nothing
+            super()._legacy_report(r)
+            return
         identity = self.resolve_peer(r.address) if r.address is not None else None
         if identity is None or r.legacy_event_type is None:
             super()._legacy_report(r)

@@ -179,10 +179,12 @@ class ScanningCommands(ControllerBase):
                 ),
             )))
             return
-        if self.le_event_enabled(le.HCI_LE_Advertising_Report_Event.SUBEVENT_CODE):
+        # le_event_enabled(0x02), inline (one call per report): LE Meta Event bit 61 of the
+        # event mask and the LE Advertising Report bit 1 of the LE event mask.
+        if (self.event_mask >> 61) & 1 and (self.le_event_mask >> 1) & 1:
             address = r.address
             self._hci_out.append((H4_EVENT, le.advertising_report_packet(
-                r.legacy_event_type, address.address_type, address.value, r.data, r.rssi,
+                r.legacy_event_type, 1 if address.random else 0, address.value, r.data, r.rssi,
             )))
 
     def _extended_report(self, r: ScanReport) -> None:

@@ -152,6 +152,16 @@ class State(enum.Enum):
     AUX_RECEIVING = "receiving an auxiliary packet"
 
 
+# Module-level names for the members used on every packet (an enum member looked up on
+# its class costs several times a global).
+_IDLE = State.IDLE
+_LISTENING = State.LISTENING
+_RECEIVING = State.RECEIVING
+_LE_1M = Phy.LE_1M
+#: Reports are named tuples, whose own ``__new__`` is a slow Python function.
+_new_tuple = tuple.__new__
+
+
 @dataclass
 class _Follow:
     """An extended advertisement being gathered across AUX packets."""
@@ -170,6 +180,21 @@ class _Follow:
     at_ns: int
     window_end_ns: int
     scan_response: bool = False
+
+
+class _Span(NamedTuple):
+    """A scan window as :meth:`Scanner._open_window` opened it, so that the scanner can go
+    on listening in it after each packet without working the scan interval out again."""
+
+    start: int  # the scan interval's start
+    upto: int  # a packet received before this instant leaves the scanner in this window
+    end: int  # the scan window's end
+    stop: int  # where listening stops (the window's end, or earlier for the foreground)
+    channel: int
+    params: ScanPhy
+    until: int | None  # the foreground limit it was opened with
+    key: object  # the scanner's ``_open`` for it
+    config: ScanConfig
 
 
 class Scanner:
@@ -201,6 +226,8 @@ class Scanner:
         self.scan_requests_sent = 0
         #: (stop, channel, PHY) of the persistent scan window open in the medium, if any.
         self._open: tuple[int, int, Phy] | None = None
+        #: The scan window last opened, valid while ``_open`` is still its window.
+        self._span: _Span | None = None
         self.scan_responses_received = 0
         self.ignored = 0
 
@@ -213,7 +240,7 @@ class Scanner:
 
     def resume(self, now: int, until: int | None) -> None:
         self._until = until
-        if self.state is State.IDLE:
+        if self.state is _IDLE:
             self._open_window(now)
 
     def suspend(self, now: int) -> None:
@@ -235,10 +262,10 @@ class Scanner:
             self._forget_window()
             self.state = State.IDLE
             self._open_window(now)
-        elif st is State.RECEIVING:
+        elif st is _RECEIVING:
             # The packet we synchronised to never arrived (collision): back to listening.
-            self.state = State.IDLE
-            self._open_window(now)
+            self.state = _IDLE
+            self._reopen_window(now)
         elif st is State.REQUESTING:
             self._listen_response(now)
         elif st in (State.AWAIT_RESPONSE, State.RECEIVING_RESPONSE):
@@ -260,8 +287,8 @@ class Scanner:
 
     def on_synced(self, now: int) -> None:
         # The packet ends in on_packet, or in on_lost when it cannot be decoded.
-        if self.state is State.LISTENING:
-            self.state = State.RECEIVING
+        if self.state is _LISTENING:
+            self.state = _RECEIVING
             self._deadline = None
         elif self.state is State.AWAIT_RESPONSE:
             self.state = State.RECEIVING_RESPONSE
@@ -282,13 +309,13 @@ class Scanner:
     def on_packet(self, packet: RadioPacket, now: int) -> None:
         st = self.state
         ok = check_crc(ADV_CRC_INIT, packet.pdu, packet.crc)
-        if st is State.RECEIVING:
-            self.state = State.IDLE
+        if st is _RECEIVING:
+            self.state = _IDLE
             self._deadline = None
             if ok:
                 self._primary(packet, now)
-            if self.state is State.IDLE:
-                self._open_window(now)
+            if self.state is _IDLE:
+                self._reopen_window(now)
         elif st is State.RECEIVING_RESPONSE:
             self._deadline = None
             self._response(packet, ok, now)
@@ -331,6 +358,20 @@ class Scanner:
             return now
         return start + self.config.phys[0].interval_ns
 
+    def _reopen_window(self, now: int) -> None:
+        """:meth:`_open_window` after a packet, usually inside the window it came in."""
+        span = self._span
+        if (span is not None and span.start <= now < span.upto and span.key is self._open
+                and span.until == self._until and span.config is self.config):
+            # Still inside the scan window whose persistent window the medium keeps open:
+            # what _open_window decides, without working the scan interval out again.
+            self._window = (now, span.end, span.channel, span.params)
+            self.radio.resume(self)
+            self.state = _LISTENING
+            self._deadline = span.stop
+        else:
+            self._open_window(now)
+
     def _open_window(self, now: int) -> None:
         if not self.enabled:
             return
@@ -358,6 +399,11 @@ class Scanner:
         self._deadline = stop
         if self.config.duration_ns:
             self._deadline = min(stop, self.started_at + self._duration_end())
+        else:
+            # Lets on_packet resume this window while the same persistent window is open
+            # (up to ``stop``, within this scan interval).
+            self._span = _Span(start, min(stop, start + self.config.phys[0].interval_ns), end, stop,
+                               channel, params, self._until, self._open, self.config)
 
     def _duration_end(self) -> int:
         c = self.config
@@ -416,11 +462,14 @@ class Scanner:
             return
         legacy_type, ext_type = kinds
         data = getattr(pdu, "adv_data", b"")
-        self._emit(
-            ScanReport(legacy_type, ext_type, adv_a, Phy.LE_1M, None, None, None, rssi, direct, data),
-            ("L", adv_a, legacy_type),
-            now,
-        )
+        # ScanReport(legacy_type, ext_type, adv_a, LE_1M, None, None, None, rssi, direct, data),
+        # made as the tuple it is (a named tuple's own __new__ is a slow Python function).
+        report = _new_tuple(ScanReport, (
+            legacy_type, ext_type, adv_a, _LE_1M, None, None, None, rssi, direct, data, DATA_COMPLETE))
+        if self.config.filter_duplicates:
+            self._emit(report, ("L", adv_a, legacy_type), now)
+        else:
+            self.host.report(report, now)  # = _emit(); its duplicate key is not built for nothing
         if params.active and isinstance(pdu, (ADV_IND, ADV_SCAN_IND)) and self._backoff_allows():
             self._send_request(SCAN_REQ(self.config.own_address, adv_a), packet, params, ext_type, now)
 

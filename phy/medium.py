@@ -44,7 +44,7 @@ import zlib
 from dataclasses import dataclass, fields, replace
 
 from phy.airtime import airtime_ns, bit_duration_ns, payload_start_ns
-from phy.channel import ChannelModel, mix_seed
+from phy.channel import ChannelModel, mix_seed, splitmix64
 from phy.channels import NUM_CHANNELS, RF_CHANNEL
 from phy.errors import RadioProfile, ber, draw_bit_errors, flip_bits
 from phy.interference import Interferer
@@ -58,6 +58,12 @@ _PHY_FAMILY: dict[Phy, int] = {
     Phy.LE_CODED_S2: 3,
     Phy.LE_CODED_S8: 3,
 }
+
+#: ``tuple.__new__``: radio records are named tuples, and building one through its class
+#: calls a Python-level ``__new__``; on the hot paths they are made as the tuples they are.
+_new_tuple = tuple.__new__
+
+_MASK64 = (1 << 64) - 1
 
 #: Pair-seed domains, so radio pairs, interferer links and sniffer links never collide.
 _DOMAIN_PAIR = 0
@@ -173,8 +179,11 @@ def _position3(position: Position) -> tuple[float, float, float]:
     raise MediumError(f"position must have 2 or 3 coordinates, got {position!r}")
 
 
+_pow = math.pow
+
+
 def _mw(dbm: float) -> float:
-    return math.pow(10.0, dbm / 10.0)
+    return _pow(10.0, dbm / 10.0)
 
 
 def _db(mw: float) -> float:
@@ -190,6 +199,7 @@ class Medium:
         self._noise_floor_dbm = float(noise_floor_dbm)
         self._noise_mw = _mw(noise_floor_dbm)
         self._seed = seed
+        self._pair_seed_prefix = mix_seed(seed, _DOMAIN_PAIR)
         self._profile = profile if profile is not None else RadioProfile()
         self._sensitivity = dict(self._profile.sensitivity_dbm)
         self._capture_lin = {p: _mw(v) for p, v in self._profile.capture_threshold_db.items()}
@@ -318,8 +328,10 @@ class Medium:
         ra = self._radios[a]
         rb = self._radios[b]
         lo, hi = (a, b) if a <= b else (b, a)
-        value = self._model.path_loss_db(math.dist(ra.position, rb.position),
-                                         mix_seed(self._seed, _DOMAIN_PAIR, lo, hi))
+        # = mix_seed(self._seed, _DOMAIN_PAIR, lo, hi), its constant first half done once
+        # (a crowd meets new pairs all the time).
+        seed = splitmix64(splitmix64(self._pair_seed_prefix ^ (lo & _MASK64)) ^ (hi & _MASK64))
+        value = self._model.path_loss_db(math.dist(ra.position, rb.position), seed)
         self._loss.setdefault(a, {})[b] = value
         self._loss.setdefault(b, {})[a] = value
         return value
@@ -364,7 +376,8 @@ class Medium:
             raise MediumError(f"unknown PHY {phy!r}")
         if radio.window is not None:
             self._windows[radio.window.channel].pop(radio_id, None)
-        window = Listener(radio_id, start_ns, end_ns, channel, phy, access_address, persistent)
+        window = _new_tuple(Listener, (radio_id, start_ns, end_ns, channel, phy, access_address,
+                                       persistent))  # = Listener(...), faster
         radio.window = window
         self._windows[channel][radio_id] = window
 
@@ -424,8 +437,9 @@ class Medium:
         if type(crc) is not bytes:
             crc = bytes(crc)
         power = float(tx_power_dbm)
-        tx = Transmission(radio_id, now_ns, now_ns + airtime_ns(phy, len(pdu)), channel, phy,
-                          access_address, pdu, crc, power, seq, sender.position)
+        # Transmission(...) without the named tuple's slow Python-level __new__.
+        tx = _new_tuple(Transmission, (radio_id, now_ns, now_ns + airtime_ns(phy, len(pdu)), channel,
+                                       phy, access_address, pdu, crc, power, seq, sender.position))
         if not sender.enabled:
             return tx, []
         self.stats.transmissions += 1
@@ -452,6 +466,7 @@ class Medium:
         sensitivity = self._sensitivity[phy]
         radios = self._radios
         losses = self._loss.get(radio_id)
+        link_loss = self._link_loss
         for rid in ids:
             w = windows[rid]
             if w.end_ns < now_ns:  # expired for good: time only moves forward
@@ -472,10 +487,11 @@ class Medium:
             if signal < sensitivity:
                 self.stats.lost_weak += 1
                 continue
-            p = self._link_loss.get((radio_id, rid))
-            if p is not None and listener.rng.random() < p:
-                self.stats.lost_link += 1
-                continue
+            if link_loss:
+                p = link_loss.get((radio_id, rid))
+                if p is not None and listener.rng.random() < p:
+                    self.stats.lost_link += 1
+                    continue
             listener.synced = seq
             if not w.persistent:
                 del windows[rid]
@@ -535,11 +551,16 @@ class Medium:
         t1 = tx.end_ns
         sources: list[tuple[int, int, float]] = []
         gain = listener.rx_gain_db
+        losses = self._loss.get(rid)  # = self._pl(x, rid) where cached (the cache is symmetric)
         for o in self._air[tx.channel]:
             if o is tx or o.start_ns >= t1 or o.end_ns <= t0 or o.radio_id == rid:
                 continue
-            power = o.tx_power_dbm - self._pl(o.radio_id, rid) + gain
-            sources.append((max(o.start_ns, t0), min(o.end_ns, t1), _mw(power)))
+            loss = losses.get(o.radio_id) if losses is not None else None
+            if loss is None:
+                loss = self._pl(o.radio_id, rid)
+                losses = self._loss.get(rid)
+            power = o.tx_power_dbm - loss + gain
+            sources.append((max(o.start_ns, t0), min(o.end_ns, t1), _pow(10.0, power / 10.0)))  # _mw
         for itf in self._interferers_by_rf[RF_CHANNEL[tx.channel]]:
             windows = itf.power_windows(t0, t1)
             if windows:
@@ -585,7 +606,7 @@ class Medium:
             crc = received[-3:]
             self.stats.bit_error_packets += 1
         self.stats.deliveries += 1
-        return Delivery(rid, tx, pdu, crc, signal_dbm, sinr_db, len(errors))
+        return _new_tuple(Delivery, (rid, tx, pdu, crc, signal_dbm, sinr_db, len(errors)))
 
 
 #: From this many overlapping sources on, the interference sweep runs in numpy. Measured
