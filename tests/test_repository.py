@@ -81,8 +81,10 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_second() -> None:
     assert "README.md" in ci and "sed -n 2p" in ci
 
 
-def test_mypy_strict_on_protocol_layers() -> None:
-    targets = ["phy", "linklayer", "emu/kernel.py"]
+def test_mypy_strict_on_every_package() -> None:
+    # The protocol layers and the kernel first of all (issue 2), and every other package
+    # (board firmware shipped as package data is excluded in pyproject.toml).
+    targets = ["phy", "linklayer", "host", "apis", "emu"]
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", *targets],
         cwd=ROOT, capture_output=True, text=True, check=False,
