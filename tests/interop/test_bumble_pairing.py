@@ -42,9 +42,12 @@ def bumble_thread() -> Any:
     thread.close()
 
 
+@pytest.mark.parametrize("secure_connections", [True, False], ids=["le-secure", "legacy"])
 def test_bumble_central_pairs_and_re_encrypts_with_a_micropython_peripheral(
-    tmp_path: Path, bumble_thread: BumbleThread
+    tmp_path: Path, bumble_thread: BumbleThread, secure_connections: bool
 ) -> None:
+    # Legacy pairing: the peripheral distributes its LTK with EDIV and Rand, Bumble
+    # encrypts with them later, and the peripheral's LTK request names the key by them.
     lines: list[str] = []
     runner = runner_for(f"""
 name: bumble-pairing
@@ -86,7 +89,8 @@ nodes:
             device = Device.with_hci("bumble", Address("C0:98:E5:49:00:02"), t.source, t.sink)
             device.keystore = MemoryKeyStore()
             device.pairing_config_factory = lambda connection: PairingConfig(
-                sc=True, mitm=False, bonding=True, identity_address_type=PairingConfig.AddressType.RANDOM,
+                sc=secure_connections, mitm=False, bonding=True,
+                identity_address_type=PairingConfig.AddressType.RANDOM,
                 delegate=PairingDelegate(io_capability=PairingDelegate.IoCapability.NO_OUTPUT_NO_INPUT),
             )
             await device.power_on()
@@ -96,6 +100,8 @@ nodes:
             await peer.discover_services()
             await peer.discover_characteristics()
             out["first_clear"] = await read_secret(peer)
+            connection.on("pairing", lambda keys: out.__setitem__(
+                "keys", ("ltk" if keys.ltk else "") + (" ltk_peripheral" if keys.ltk_peripheral else "")))
             await asyncio.wait_for(connection.pair(), 15)
             out["first_encrypted"] = connection.is_encrypted
             out["first_read"] = await read_secret(peer)
@@ -122,6 +128,8 @@ nodes:
     # ATT errors on the clear link: no key yet (0x05), a bonded client (0x0F).
     assert result["first_clear"] == 0x05
     assert result["first_encrypted"] and result["first_read"] == b"encrypted only"
+    # LE Secure Connections: one LTK both sides derive; legacy: the one the peripheral sent.
+    assert result["keys"] == ("ltk" if secure_connections else " ltk_peripheral")
     assert result["bonded_with"] == [PERIPHERAL + "/P"]  # Bumble's key store: our identity, public
     assert result["second_clear"] == 0x0F
     assert result["second_encrypted"] and result["second_read"] == b"encrypted only"
