@@ -16,10 +16,15 @@ from __future__ import annotations
 import asyncio
 import struct
 import threading
+import time
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, Coroutine, TypeVar
 
 import pytest
+
+from emu.run import Runner, RunOptions
+from emu.scenario import loads_scenario
 
 T = TypeVar("T")
 
@@ -28,6 +33,33 @@ bumble = pytest.importorskip("bumble", reason="Bumble (PyPI bumble) is the indep
 #: 21.50 °C and 22.33 °C as the Temperature characteristic encodes them (sint16, 0.01 °C).
 READ_VALUE = struct.pack("<h", 2150)
 NOTIFIED_VALUE = struct.pack("<h", 2233)
+
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+WALL_S = 30.0
+
+
+def runner_for(yaml: str, tmp_path: Path, lines: list[str]) -> Runner:
+    text = yaml + f"capture: {{air: {tmp_path}/air.pcap, hci: {tmp_path}/hci/}}\n"
+    return Runner(loads_scenario(text, base_dir=SCENARIOS), RunOptions(echo=lines.append))
+
+
+def run_until_done(runner: Runner, done: Any) -> None:
+    deadline = time.monotonic() + WALL_S
+    try:
+        runner.advance(runner.scenario.duration_ns, condition=lambda: done() or time.monotonic() > deadline)
+    finally:
+        runner.finish()
+
+
+def served_port(runner: Runner, node: str) -> int:
+    assert runner.bridges is not None
+    (bridge,) = runner.bridges.of(node)
+    return int(bridge.transport.address[1])  # type: ignore[attr-defined]
+
+
+def outputs(runner: Runner, node: str) -> list[str]:
+    return [o.text for o in runner.record.nodes[node].output]
 
 
 class BumbleThread:

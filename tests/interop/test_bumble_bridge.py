@@ -15,52 +15,23 @@ Every run is paced to the wall clock; each test is bounded (``WALL_S``).
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from emu.run import RunOptions, Runner
-from emu.scenario import loads_scenario
-
-from .bumble_rig import BumbleThread, temperature_peripheral
+from .bumble_rig import (
+    BumbleThread,
+    outputs,
+    run_until_done,
+    runner_for,
+    served_port,
+    temperature_peripheral,
+)
 
 pytest.importorskip("bumble")
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-WALL_S = 30.0
 UART_PERIPHERAL = "11:22:33:44:55:66"
-
-
-def runner_for(yaml: str, tmp_path: Path, lines: list[str]) -> Runner:
-    text = yaml + f"capture: {{air: {tmp_path}/air.pcap, hci: {tmp_path}/hci/}}\n"
-    return Runner(loads_scenario(text, base_dir=SCENARIOS), RunOptions(echo=lines.append))
-
-
-def run_until_done(runner: Runner, done: Any) -> None:
-    deadline = time.monotonic() + WALL_S
-    try:
-        runner.advance(runner.scenario.duration_ns, condition=lambda: done() or time.monotonic() > deadline)
-    finally:
-        runner.finish()
-
-
-def served_port(runner: Runner, node: str) -> int:
-    assert runner.bridges is not None
-    (bridge,) = runner.bridges.of(node)
-    return int(bridge.transport.address[1])  # type: ignore[attr-defined]
-
-
-def outputs(runner: Runner, node: str) -> list[str]:
-    return [o.text for o in runner.record.nodes[node].output]
-
-
-@pytest.fixture
-def bumble_thread() -> Any:
-    thread = BumbleThread()
-    yield thread
-    thread.close()
 
 
 def test_bumble_central_uses_a_micropython_peripheral(tmp_path: Path, bumble_thread: BumbleThread) -> None:

@@ -26,20 +26,12 @@ from typing import Any
 
 import pytest
 
-from .bumble_rig import BumbleThread
-from .test_bumble_bridge import outputs, run_until_done, runner_for, served_port
+from .bumble_rig import BumbleThread, outputs, run_until_done, runner_for, served_port
 
 pytest.importorskip("bumble")
 
 PERIPHERAL = "C4:00:00:00:B0:01"
 SECRET_UUID = "6e400002-0b0b-4c1d-a2c3-1e5bd0f0b0d0"
-
-
-@pytest.fixture
-def bumble_thread() -> Any:
-    thread = BumbleThread()
-    yield thread
-    thread.close()
 
 
 @pytest.mark.parametrize("secure_connections", [True, False], ids=["le-secure", "legacy"])
