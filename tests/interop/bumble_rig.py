@@ -5,6 +5,11 @@ while blesim's paced world runs in the test's thread; ``submit(coro)`` starts a 
 there and returns a :class:`concurrent.futures.Future`, so the world can be advanced until
 Bumble's side is done (``future.done``) and the result read with a bounded wait.
 
+:func:`runner_for` builds a scenario's runner from YAML (nodes' firmware found under
+``scenarios/``), :func:`run_until_done` advances it until Bumble's side is done or
+``WALL_S`` wall seconds pass, :func:`served_port` gives a served controller's TCP port and
+:func:`outputs` a node's printed lines.
+
 :func:`temperature_peripheral` is a Bumble GATT server shaped like MicroPython's
 temperature sensor example (Environmental Sensing 0x181A, Temperature 0x2A6E read +
 notify, advertised as ``mpy-temp``), so the unmodified MicroPython central example finds
