@@ -105,6 +105,11 @@ class ConnInfo:
     addr_type: int
     addr: bytes  # MSB first
 
+    @property
+    def address(self) -> Address:
+        """The peer's address as the host names it."""
+        return Address(self.addr[::-1], self.addr_type == 1)
+
 
 class BleCore:
     """Shared state of the ``BLE`` singleton (see the module docstring)."""

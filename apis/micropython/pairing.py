@@ -53,11 +53,10 @@ The BTstack build has no pairing: its calls raise ``OSError(EOPNOTSUPP)`` and it
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from host.bonds import BOND_STORE_VERSION, Bond, BondStore, BondStoreError, StoredCccd, resolve_rpa
+from host.bonds import Bond, BondStore, BondStoreError, StoredCccd, resolve_rpa
 from host.events import (
     EncryptionChanged,
     NumericComparisonRequest,
@@ -169,7 +168,7 @@ class PairingMixin(BleCore):
         return result if done else None
 
     def _connected_peers(self) -> list[Address]:
-        return [Address(info.addr[::-1], info.addr_type in (1, 3)) for _, info in sorted(self._conns.items())]
+        return [info.address for _, info in sorted(self._conns.items())]
 
     # -- API ----------------------------------------------------------------------------------
 
@@ -234,7 +233,7 @@ class PairingMixin(BleCore):
         info = self._conns.get(handle)
         bonded = sec.bonded
         if not bonded and bonds is not None and info is not None:
-            bonded = sec.encrypted and bonds.find(Address(info.addr[::-1], info.addr_type == 1)) is not None
+            bonded = sec.encrypted and bonds.find(info.address) is not None
         self._irq.post(
             IRQ.ENCRYPTION_UPDATE, (handle, int(bool(sec.encrypted)), int(bool(sec.authenticated)), int(bool(bonded)), sec.key_size)
         )
@@ -324,12 +323,11 @@ class FirmwareBondStore(BondStore):
         return iter(bonds)
 
     def to_json(self) -> str:
-        snapshot = BondStore.from_json(json.dumps({"version": BOND_STORE_VERSION, "local_irk": None, "bonds": []}))
+        snapshot = BondStore()
+        snapshot._local_irk = self._local_irk
         for bond in self:
             snapshot.add(bond)
-        document = json.loads(snapshot.to_json())
-        document["local_irk"] = self._local_irk.hex() if self._local_irk is not None else None
-        return json.dumps(document, indent=1, sort_keys=True)
+        return snapshot.to_json()
 
     def add(self, bond: Bond) -> None:
         """Store ``bond`` with ``_IRQ_SET_SECRET``; a falsy answer: it is not kept. An
